@@ -1,0 +1,1 @@
+# (filled in by the counterfactual part of the workflow)

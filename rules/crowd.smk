@@ -1,0 +1,1 @@
+# (filled in by the crowd part of the workflow)

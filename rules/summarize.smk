@@ -1,0 +1,1 @@
+# (filled in by the summarize part of the workflow)

@@ -1,0 +1,1 @@
+"""Data layer: sources (synthetic, local, url, huggingface) normalized to per-split parquet."""

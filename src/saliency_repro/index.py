@@ -1,0 +1,80 @@
+"""The artifact index: one row per final table or figure, saying which paper item it reproduces.
+
+Rule files register each artifact at parse time with a path pattern and the concrete wildcard
+values; the workflow's ``all`` target asks for every registered file and the ``artifact_index``
+rule writes ``{figures_dir}/{run}/index.csv`` from the same registry, so the index lists exactly
+what the DAG builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from saliency_repro.reporting import FIGURE_FORMATS, TABLE_FORMATS
+
+INDEX_COLUMNS = ["artifact", "paper_ref", "dataset", "crowd_source", "path", "rule", "formats", "note"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    artifact: str
+    paper_ref: str
+    dataset: str
+    crowd_source: str
+    path: str
+    rule: str
+    formats: str
+    note: str = ""
+
+
+@dataclass
+class ArtifactRegistry:
+    """Collects artifacts as rule files are parsed."""
+
+    entries: list[Artifact] = field(default_factory=list)
+
+    def add(
+        self,
+        artifact: str,
+        pattern: str,
+        kind: str,
+        rule: str,
+        paper_ref: str = "",
+        dataset: str = "",
+        crowd_source: str = "",
+        note: str = "",
+        **wildcards: str,
+    ) -> list[str]:
+        """Register one artifact; ``pattern`` is the output stem with ``{wildcards}``.
+
+        ``kind`` is ``table`` (csv/md/tex), ``figure`` (png/pdf) or ``none`` (listed for the
+        record with an empty path, e.g. a paper figure that is an image from another paper).
+        Returns the concrete files, for the ``all`` target.
+        """
+        values = {"dataset": dataset, "crowd_source": crowd_source, **wildcards}
+        stem = pattern.format(**values) if pattern else ""
+        formats = {"table": TABLE_FORMATS, "figure": FIGURE_FORMATS, "none": ()}[kind]
+        primary = f"{stem}.{formats[0]}" if formats else ""
+        self.entries.append(Artifact(
+            artifact=artifact, paper_ref=paper_ref, dataset=dataset, crowd_source=crowd_source,
+            path=primary, rule=rule, formats="/".join(formats), note=note,
+        ))
+        return [f"{stem}.{ext}" for ext in formats]
+
+    def files(self) -> list[str]:
+        out: list[str] = []
+        for entry in self.entries:
+            if entry.path:
+                stem = entry.path.rsplit(".", 1)[0]
+                out.extend(f"{stem}.{ext}" for ext in entry.formats.split("/"))
+        return out
+
+    def records(self) -> list[dict]:
+        return [asdict(e) for e in self.entries]
+
+
+def index_frame(records: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(records, columns=INDEX_COLUMNS)
+    return df.sort_values(["paper_ref", "artifact", "dataset", "crowd_source"], kind="stable")

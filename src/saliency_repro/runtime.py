@@ -1,0 +1,61 @@
+"""Process-level setup shared by every workflow step: logging, threads, seeds, device."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+LOG = logging.getLogger("saliency_repro")
+
+
+def setup_logging(log_path: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+    """Send logging, warnings and progress bars (stderr) to the rule's log file.
+
+    Snakemake shows its own progress; a rule's tqdm bars and messages belong in its log, where a
+    user auditing a number can find them.
+    """
+    handlers: list[logging.Handler] = []
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+        sys.stderr = stream
+        sys.stdout = stream
+        handlers.append(logging.StreamHandler(stream))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=level, handlers=handlers, force=True,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.captureWarnings(True)
+
+
+def set_threads(n: int) -> None:
+    """Bound intra-op parallelism to what Snakemake granted the job."""
+    import torch
+
+    torch.set_num_threads(max(1, int(n)))
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` means CUDA when available, else CPU; an explicit ``cuda`` without a GPU fails."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"config key 'device' is {name!r} but no CUDA device is available")
+    return name
