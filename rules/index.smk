@@ -8,7 +8,7 @@ ARTIFACTS.add(
     artifact="vision_flip_example",
     pattern="",
     kind="none",
-    rule="",
+    by_rule="",
     paper_ref="lu2024/figure2",
     note="image from Lu et al. (2021), not an output of this study; not reproduced",
 )

@@ -40,7 +40,7 @@ class ArtifactRegistry:
         artifact: str,
         pattern: str,
         kind: str,
-        rule: str,
+        by_rule: str,
         paper_ref: str = "",
         dataset: str = "",
         crowd_source: str = "",
@@ -49,6 +49,7 @@ class ArtifactRegistry:
     ) -> list[str]:
         """Register one artifact; ``pattern`` is the output stem with ``{wildcards}``.
 
+        ``by_rule`` is the rule that writes it (``rule`` is a reserved word in Snakefiles).
         ``kind`` is ``table`` (csv/md/tex), ``figure`` (png/pdf) or ``none`` (listed for the
         record with an empty path, e.g. a paper figure that is an image from another paper).
         Returns the concrete files, for the ``all`` target.
@@ -59,7 +60,7 @@ class ArtifactRegistry:
         primary = f"{stem}.{formats[0]}" if formats else ""
         self.entries.append(Artifact(
             artifact=artifact, paper_ref=paper_ref, dataset=dataset, crowd_source=crowd_source,
-            path=primary, rule=rule, formats="/".join(formats), note=note,
+            path=primary, rule=by_rule, formats="/".join(formats), note=note,
         ))
         return [f"{stem}.{ext}" for ext in formats]
 
