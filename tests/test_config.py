@@ -1,0 +1,111 @@
+"""Config validation: defaults are filled, and every wrong key stops the run naming the key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from saliency_repro.config import ConfigError, deep_merge, load_config, validate_config
+
+
+def test_demo_and_paper_configs_validate_and_fill_defaults(repo):
+    demo = load_config(repo / "config.yaml")
+    assert demo["run"] == "demo"
+    assert demo["crowd"]["workers_per_task"] == 5  # default from the schema
+    assert demo["results_dir"] == "results"
+    assert demo["datasets"]["sentiment"]["source"]["n_test"] == 300
+    paper = load_config(repo / "configs" / "paper.yaml")
+    assert paper["datasets"]["cnn_dailymail"]["source"]["name"] == "3.0.0"
+    assert paper["saliency"]["k"] == [5, 10, 20, 30, 40]
+
+
+def _set(config: dict, dotted: str, value) -> dict:
+    node = config
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+    return config
+
+
+BAD_CONFIGS = [
+    # (dotted key to set, value, text that must appear in the error)
+    ("seeed", 3, "seeed"),                                             # typo'd top-level key
+    ("seed", "thirteen", "seed"),                                      # wrong type
+    ("device", "gpu", "device"),                                       # bad pattern
+    ("run", "my run", "run"),                                          # space in run name
+    ("datasets.topic.task", "regression", "datasets.topic.task"),      # bad enum
+    ("datasets.topic.source.generator", "poetry", "datasets.topic.source.generator"),
+    ("datasets.topic.source.n_train", 2, "datasets.topic.source.n_train"),  # below minimum
+    ("datasets.topic.source.extra", 1, "extra"),                       # unknown key in a source
+    ("saliency.methods", ["integrated_gradients", "shap"], "saliency.methods"),
+    ("saliency.k", [5, 0], "saliency.k"),
+    ("classifier.learning_rate", -1.0, "classifier.learning_rate"),
+    ("crowd.workers_per_task", 0, "crowd.workers_per_task"),
+    ("datasets.topic.paper_refs.crowd_scores", "table3", "datasets.topic.paper_refs.crowd_scores"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "named"), BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS])
+def test_bad_config_names_the_key(demo_config, key, value, named):
+    bad = _set(copy.deepcopy(demo_config), key, value)
+    with pytest.raises(ConfigError) as info:
+        validate_config(bad)
+    assert named in str(info.value)
+
+
+def test_missing_required_keys_are_named(demo_config):
+    del demo_config["datasets"]["topic"]["source"]["type"]
+    with pytest.raises(ConfigError, match="type"):
+        validate_config(demo_config)
+    with pytest.raises(ConfigError, match="datasets"):
+        validate_config({"run": "x"})
+
+
+def test_cross_reference_errors(demo_config):
+    bad = copy.deepcopy(demo_config)
+    bad["datasets"]["topic"]["source"]["generator"] = "summarization"
+    with pytest.raises(ConfigError, match="datasets.topic.source.generator"):
+        validate_config(bad)
+    bad = copy.deepcopy(demo_config)
+    bad["saliency"]["k"] = [10, 5]
+    with pytest.raises(ConfigError, match="saliency.k"):
+        validate_config(bad)
+    bad = copy.deepcopy(demo_config)
+    del bad["datasets"]["topic"]["label_names"]
+    with pytest.raises(ConfigError, match="datasets.topic.label_names"):
+        validate_config(bad)
+
+
+def test_local_source_schema(demo_config):
+    demo_config["datasets"]["mine"] = {
+        "task": "classification", "label_names": ["a", "b"],
+        "source": {"type": "local", "files": {"train": "tr.csv", "test": "te.csv"},
+                   "columns": {"text": [1, 2], "label": 0}, "header": False},
+    }
+    validate_config(demo_config)
+    assert demo_config["datasets"]["mine"]["source"]["format"] == "auto"
+    demo_config["datasets"]["mine"]["source"]["delimitr"] = ","
+    with pytest.raises(ConfigError, match="delimitr"):
+        validate_config(demo_config)
+
+
+def test_url_source_needs_a_valid_checksum(demo_config):
+    demo_config["datasets"]["mine"] = {
+        "task": "summarization",
+        "source": {"type": "url", "files": {"train": {"url": "http://x/a.csv", "sha256": "abc"},
+                                             "test": {"url": "http://x/b.csv", "sha256": ""}}},
+    }
+    with pytest.raises(ConfigError, match="sha256"):
+        validate_config(demo_config)
+
+
+def test_command_line_override_merges(repo):
+    config = yaml.safe_load((repo / "config.yaml").read_text())
+    merged = deep_merge(config, {"download_mirror": "/tmp/mirror", "saliency": {"n_samples": 3}})
+    validate_config(merged)
+    assert merged["download_mirror"] == "/tmp/mirror"
+    assert merged["saliency"]["n_samples"] == 3
+    assert merged["saliency"]["ig_steps"] == config["saliency"]["ig_steps"]

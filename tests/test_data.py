@@ -1,0 +1,286 @@
+"""Data layer: synthetic corpora, local/url/hub sources, validation errors, sample selection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from saliency_repro.config import validate_config
+from saliency_repro.data import synthetic
+from saliency_repro.data.prepare import prepare_dataset
+from saliency_repro.data.selection import balanced_sample, select_eval_samples
+from saliency_repro.data.sources import DataError, clean_text, load_source
+from saliency_repro.download import ChecksumError, fetch
+
+
+def _dataset(source: dict, task: str = "classification", labels=("neg", "pos")) -> dict:
+    config = {"run": "t", "datasets": {"d": {"task": task, "source": source}}}
+    if task == "classification":
+        config["datasets"]["d"]["label_names"] = list(labels)
+    return validate_config(config)["datasets"]["d"]
+
+
+# ---------------------------------------------------------------- synthetic
+
+
+def test_synthetic_classification_is_deterministic_and_planted():
+    a = synthetic.classification_split("sentiment", 60, seed=3, split="train")
+    b = synthetic.classification_split("sentiment", 60, seed=3, split="train")
+    c = synthetic.classification_split("sentiment", 60, seed=4, split="train")
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["text"].equals(c["text"])
+    assert sorted(Counter(a["label"]).values()) == [30, 30]
+    negative, positive = set(synthetic.CUES["sentiment"]["negative"]), set(synthetic.CUES["sentiment"]["positive"])
+    for row in a.itertuples():
+        words = row.text.split()
+        true_cues = positive if row.label == 1 else negative
+        other = negative if row.label == 1 else positive
+        assert row.rationale and all(words[p] in true_cues for p in row.rationale)
+        assert all(words[p] in other for p in row.distractors)
+        # the truth always outvotes the distractors, and no cue appears unplanted
+        assert len(row.rationale) > len(row.distractors)
+        assert sum(w in true_cues for w in words) == len(row.rationale)
+
+
+def test_synthetic_topic_has_four_balanced_classes_and_varied_length():
+    df = synthetic.classification_split("topic", 80, seed=1, split="test", min_words=10, max_words=40)
+    assert sorted(Counter(df["label"]).values()) == [20, 20, 20, 20]
+    lengths = df["text"].str.split().str.len()
+    assert lengths.min() >= 10 and lengths.max() <= 40 and lengths.nunique() > 5
+
+
+def test_synthetic_summaries_copy_marked_words_at_known_positions():
+    df = synthetic.summarization_split(30, seed=2, split="train")
+    for row in df.itertuples():
+        article, summary = row.article.split(), row.summary.split()
+        assert len(summary) == len(row.source_positions)
+        for word, positions in zip(summary, row.source_positions, strict=True):
+            assert [article[p] for p in positions] == [word]
+        assert all(w in synthetic.SALIENT for w in summary)
+        assert [p[0] for p in row.source_positions] == sorted(p[0] for p in row.source_positions)
+
+
+def test_splits_differ_and_ids_are_unique():
+    source = {"type": "synthetic", "generator": "topic", "n_train": 40, "n_validation": 10, "n_test": 20}
+    splits, meta = load_source("d", _dataset(source, labels=("w", "s", "b", "t")), seed=5)
+    ids = pd.concat([splits[s]["id"] for s in ("train", "validation", "test")])
+    assert ids.is_unique
+    assert meta["rows"] == {"train": 40, "validation": 10, "test": 20}
+
+
+# ---------------------------------------------------------------- local files
+
+
+def _write(path, text: str, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_local_csv_with_header(tmp_path):
+    train = _write(tmp_path / "train.csv", "id,text,label\na,good film,pos\nb,\"bad, very bad\",neg\n")
+    test = _write(tmp_path / "test.csv", "id,text,label\nc,fine,1\n")
+    splits, meta = load_source("d", _dataset({"type": "local", "files": {"train": str(train), "test": str(test)}}), seed=0)
+    assert splits["test"]["label"].tolist() == [1]
+    assert "validation_from_train" in meta["provenance"]
+    all_train = pd.concat([splits["train"], splits["validation"]])
+    assert dict(zip(all_train["id"], all_train["text"], strict=True)) == {"a": "good film", "b": "bad, very bad"}
+
+
+def test_headerless_csv_with_index_columns_and_label_values(tmp_path):
+    # AG News layout: class (1..4), title, description; #39;-style escapes
+    text = '"3","Wall St. Bears","Short-sellers#39; comeback"\n"1","Talks","Leaders meet"\n'
+    train = _write(tmp_path / "train.csv", text)
+    source = {"type": "local", "files": {"train": str(train), "test": str(train)}, "header": False,
+              "columns": {"text": [1, 2], "label": 0}, "label_values": [1, 2, 3, 4],
+              "text_cleanup": ["html_entities"]}
+    splits, _ = load_source("d", _dataset(source, labels=("world", "sports", "business", "science")), seed=0)
+    test = splits["test"]
+    assert test["label"].tolist() == [2, 0]
+    assert test["text"].iloc[0] == "Wall St. Bears Short-sellers' comeback"
+
+
+def test_tsv_jsonl_parquet_and_sniffed_delimiter(tmp_path):
+    tsv = _write(tmp_path / "a.tsv", "text\tlabel\nx y\t0\n")
+    semi = _write(tmp_path / "b.csv", "text;label\nx y;1\nz;0\n")
+    jsonl = _write(tmp_path / "c.jsonl", '{"text": "hello", "label": "pos"}\n\n{"text": "bye", "label": "neg"}\n')
+    parquet = tmp_path / "d.parquet"
+    pd.DataFrame({"text": ["p q"], "label": [1]}).to_parquet(parquet)
+    for path, expected in [(tsv, [0]), (semi, [1, 0]), (jsonl, [1, 0]), (parquet, [1])]:
+        splits, _ = load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
+        assert splits["test"]["label"].tolist() == expected, path.name
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("id,text\na,x\n", "missing column 'label'"),
+        ("id,text,label\na,x,0\nb,,1\n", ":3: empty text"),
+        ("id,text,label\na,x,0\nb,y,7\n", ":3: label '7' is outside the declared label set"),
+        ("id,text,label\na,x,0\nb,y,maybe\n", ":3: label 'maybe'"),
+        ("id,text,label\na,x,0\na,y,1\n", ":3: duplicate id 'a' (first at"),
+        ("id,text,label\na,x,0\nb,y\n", ":3: 2 fields, expected 3"),
+    ],
+)
+def test_bad_files_name_file_and_line(tmp_path, content, message):
+    path = _write(tmp_path / "bad.csv", content)
+    with pytest.raises(DataError) as info:
+        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
+    assert message in str(info.value)
+    assert "bad.csv" in str(info.value)
+
+
+def test_multiline_quoted_field_reports_the_right_line(tmp_path):
+    content = 'id,text,label\na,"first\nsecond line",0\nb,y,9\n'
+    path = _write(tmp_path / "multi.csv", content)
+    with pytest.raises(DataError, match=r"multi.csv:4: label '9'"):
+        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
+
+
+def test_undecodable_bytes_name_the_line(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"text,label\nok,0\ncaf\xe9,1\n")
+    with pytest.raises(DataError, match=r"latin.csv:3: undecodable bytes"):
+        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
+    source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "encoding": "latin-1"}
+    splits, _ = load_source("d", _dataset(source), seed=0)
+    assert "café" in splits["test"]["text"].tolist()
+
+
+def test_drop_invalid_counts_what_it_drops(tmp_path):
+    path = _write(tmp_path / "d.csv", "text,label\na,0\n,1\nb,5\nc,1\n")
+    source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "drop_invalid": True}
+    splits, meta = load_source("d", _dataset(source), seed=0)
+    assert splits["test"]["text"].tolist() == ["a", "c"]
+    assert meta["dropped"]["test"] == {"empty_text": 1, "unknown_label": 1}
+    assert meta["rows_read"]["test"] == 4
+
+
+def test_summarization_local_columns(tmp_path):
+    path = _write(tmp_path / "cnn.csv", "id,article,highlights\nx1,Some  article text .,A summary .\n")
+    source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "columns": {"summary": "highlights"}}
+    splits, _ = load_source("d", _dataset(source, task="summarization"), seed=0)
+    row = splits["test"].iloc[0]
+    assert (row["id"], row["article"], row["summary"]) == ("x1", "Some article text .", "A summary .")
+    assert list(row["source_positions"]) == []
+
+
+def test_clean_text():
+    assert clean_text("a<br /><br />b  c", ["html_breaks"]) == "a b c"
+    assert clean_text("it#39;s &amp; fine", ["html_entities"]) == "it's & fine"
+    assert clean_text("keep<br />", []) == "keep<br />"
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_fetch_uses_mirror_only_on_checksum_match(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    payload = b"text,label\nhello,1\n"
+    (mirror / "data.csv").write_bytes(payload)
+    got = fetch("https://example.invalid/files/data.csv", _sha(payload), tmp_path / "out" / "data.csv", mirror)
+    assert got.path.read_bytes() == payload and got.origin.startswith("mirror:")
+    # wrong pin: the mirror copy is ignored and the (unreachable) network fails loudly
+    with pytest.raises(RuntimeError, match="could not download"):
+        fetch("https://example.invalid/files/data.csv", "0" * 64, tmp_path / "out2" / "data.csv", mirror, timeout=2)
+    assert not (tmp_path / "out2" / "data.csv").exists()
+
+
+def test_fetch_from_file_url_checks_sha(tmp_path):
+    src = tmp_path / "remote.csv"
+    src.write_bytes(b"abc")
+    got = fetch(src.as_uri(), _sha(b"abc"), tmp_path / "dl" / "remote.csv")
+    assert got.sha256 == _sha(b"abc")
+    with pytest.raises(ChecksumError):
+        fetch(src.as_uri(), _sha(b"abd"), tmp_path / "dl2" / "remote.csv")
+    assert not (tmp_path / "dl2" / "remote.csv").exists()
+    unpinned = fetch(src.as_uri(), "", tmp_path / "dl3" / "remote.csv")
+    assert unpinned.sha256 == _sha(b"abc")
+
+
+def test_url_source_reads_through_the_mirror(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    train, test = b"text,label\na b,0\nc d,1\ne,0\n", b"text,label\nz,1\n"
+    (mirror / "train.csv").write_bytes(train)
+    (mirror / "test.csv").write_bytes(test)
+    source = {"type": "url", "files": {
+        "train": {"url": "https://example.invalid/train.csv", "sha256": _sha(train)},
+        "test": {"url": "https://example.invalid/test.csv", "sha256": _sha(test)}}}
+    out = tmp_path / "prepared"
+    meta = prepare_dataset("d", _dataset(source), 0, out, tmp_path / "downloads", str(mirror))
+    assert pd.read_parquet(out / "test.parquet")["text"].tolist() == ["z"]
+    assert meta["provenance"]["files"]["train"]["sha256"] == _sha(train)
+    assert json.loads((out / "meta.json").read_text())["rows"]["test"] == 1
+
+
+def test_huggingface_source_records_revision(monkeypatch):
+    import datasets
+
+    calls = []
+
+    def fake_load_dataset(path, name=None, split=None, revision=None):
+        calls.append((path, name, split, revision))
+        return datasets.Dataset.from_dict({"text": [f"{split} one", f"{split} two"], "label": [0, 1]})
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    monkeypatch.setattr("saliency_repro.data.sources._hub_revision", lambda path, rev: "abc123")
+    source = {"type": "huggingface", "path": "org/imdb", "revision": "", "splits": {"train": "train", "test": "test"}}
+    splits, meta = load_source("d", _dataset(source), seed=0)
+    assert ("org/imdb", None, "test", None) in calls
+    assert splits["test"]["text"].tolist() == ["test one", "test two"]
+    assert meta["provenance"]["hub"]["resolved_revision"] == "abc123"
+
+
+# ---------------------------------------------------------------- selection
+
+
+def test_balanced_selection_is_deterministic_and_balanced():
+    rng = np.random.default_rng(0)
+    preds = pd.DataFrame({"id": [f"i{i:03d}" for i in range(200)], "label": rng.integers(0, 4, 200)})
+    preds["pred"] = np.where(rng.random(200) < 0.8, preds["label"], (preds["label"] + 1) % 4)
+    correct = select_eval_samples(preds, 40, seed=1)
+    assert len(correct) == 40 and (correct["label"] == correct["pred"]).all()
+    assert sorted(Counter(correct["label"]).values()) == [10, 10, 10, 10]
+    shuffled = preds.sample(frac=1, random_state=3)
+    pd.testing.assert_frame_equal(correct, select_eval_samples(shuffled, 40, seed=1))
+    wrong = select_eval_samples(preds, 10, seed=1, correct=False)
+    assert (wrong["label"] != wrong["pred"]).all()
+
+
+def test_selection_fills_a_short_class_from_the_others():
+    df = pd.DataFrame({"id": [f"{i}" for i in range(13)], "label": [0] * 2 + [1] * 11})
+    out = balanced_sample(df, 8, seed=0)
+    assert Counter(out["label"]) == {0: 2, 1: 6}
+    assert len(balanced_sample(df, 50, seed=0)) == 13
+
+
+# ---------------------------------------------------------------- real data (skipped without ../shared)
+
+
+def test_real_ag_news_and_cnn_files_load(shared_data):
+    ag = {"type": "local", "files": {"train": str(shared_data / "ag_news/train_5000.csv"),
+                                      "test": str(shared_data / "ag_news/test.csv")},
+          "max_rows": 200}
+    # train_5000 has a header (text,label 0..3); test.csv has none (class 1..4, title, description):
+    # one source config cannot describe both, so read test alone with its own layout.
+    test_only = {"type": "local", "files": {"train": ag["files"]["test"], "test": ag["files"]["test"]},
+                 "header": False, "columns": {"text": [1, 2], "label": 0}, "label_values": [1, 2, 3, 4],
+                 "text_cleanup": ["html_entities"], "max_rows": 200}
+    splits, _ = load_source("ag", _dataset(test_only, labels=("world", "sports", "business", "science")), seed=0)
+    assert set(splits["test"]["label"]) == {0, 1, 2, 3}
+    assert not splits["test"]["text"].str.contains("#39;").any()
+    cnn = {"type": "local", "files": {"train": str(shared_data / "cnn_dailymail/validation.csv"),
+                                       "test": str(shared_data / "cnn_dailymail/test.csv")},
+           "columns": {"summary": "highlights"}, "max_rows": 50}
+    splits, meta = load_source("cnn", _dataset(cnn, task="summarization"), seed=0)
+    assert meta["rows"]["test"] == 50 and splits["test"]["article"].str.len().min() > 100
