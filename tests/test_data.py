@@ -268,19 +268,20 @@ def test_selection_fills_a_short_class_from_the_others():
 
 
 def test_real_ag_news_and_cnn_files_load(shared_data):
+    # train_5000.csv has a header (text, label 0..3); test.csv has none (class 1..4, title, description)
     ag = {"type": "local", "files": {"train": str(shared_data / "ag_news/train_5000.csv"),
                                       "test": str(shared_data / "ag_news/test.csv")},
-          "max_rows": 200}
-    # train_5000 has a header (text,label 0..3); test.csv has none (class 1..4, title, description):
-    # one source config cannot describe both, so read test alone with its own layout.
-    test_only = {"type": "local", "files": {"train": ag["files"]["test"], "test": ag["files"]["test"]},
-                 "header": False, "columns": {"text": [1, 2], "label": 0}, "label_values": [1, 2, 3, 4],
-                 "text_cleanup": ["html_entities"], "max_rows": 200}
-    splits, _ = load_source("ag", _dataset(test_only, labels=("world", "sports", "business", "science")), seed=0)
-    assert set(splits["test"]["label"]) == {0, 1, 2, 3}
+          "text_cleanup": ["html_entities"], "max_rows": 200,
+          "split_options": {"test": {"header": False, "columns": {"text": [1, 2], "label": 0},
+                                     "label_values": [1, 2, 3, 4]}}}
+    splits, _ = load_source("ag", _dataset(ag, labels=("world", "sports", "business", "science")), seed=0)
+    assert set(splits["test"]["label"]) == {0, 1, 2, 3} and set(splits["train"]["label"]) == {0, 1, 2, 3}
     assert not splits["test"]["text"].str.contains("#39;").any()
-    cnn = {"type": "local", "files": {"train": str(shared_data / "cnn_dailymail/validation.csv"),
+    cnn = {"type": "local", "files": {"train": str(shared_data / "cnn_dailymail/train.csv"),
                                        "test": str(shared_data / "cnn_dailymail/test.csv")},
            "columns": {"summary": "highlights"}, "max_rows": 50}
+    with pytest.raises(DataError, match=r"train.csv:\d+: empty id"):
+        load_source("cnn", _dataset(cnn, task="summarization"), seed=0)
+    cnn["split_options"] = {"train": {"ids": "row"}}
     splits, meta = load_source("cnn", _dataset(cnn, task="summarization"), seed=0)
     assert meta["rows"]["test"] == 50 and splits["test"]["article"].str.len().min() > 100

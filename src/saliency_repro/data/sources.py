@@ -216,7 +216,8 @@ def normalize(
     n = len(table.frame)
     report.rows_read += n
     out = pd.DataFrame(index=range(n))
-    if columns["id"] in table.frame.columns or "id" in (source.get("columns") or {}):
+    use_column = source.get("ids", "column") == "column"
+    if use_column and (columns["id"] in table.frame.columns or "id" in (source.get("columns") or {})):
         out["id"] = _column(table, columns["id"], "id").map(str.strip).to_numpy()
     else:
         out["id"] = [f"{split}-{i:06d}" for i in range(n)]
@@ -301,7 +302,8 @@ def load_source(
         splits = {}
         for split, path in files.items():
             reports[split] = SplitReport()
-            splits[split] = normalize(read_file(path, source), task, source, label_names, split, reports[split])
+            options = {**source, **source.get("split_options", {}).get(split, {})}
+            splits[split] = normalize(read_file(path, options), task, options, label_names, split, reports[split])
     elif kind == "huggingface":
         splits, provenance["hub"] = _load_hub(source, task, label_names, reports)
     else:  # the schema makes this unreachable
