@@ -3,7 +3,6 @@
 #   Lu et al. (2024), "Evaluating Saliency Explanations in NLP by Crowdsourcing".
 # Default config: the embedded offline demo (config.yaml). Paper settings: configs/paper.yaml.
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,11 +10,11 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-# The package is installed in editable mode by the Quick start; this keeps the Snakefile and
-# the scripts importable from a bare checkout too (e.g. inside a per-rule conda env).
-_SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+# The package is installed in editable mode by the Quick start; this keeps the Snakefile
+# importable from a bare checkout too. Scripts find it through scripts/saliency_repro, a link
+# to src/saliency_repro (Snakemake puts a script's folder on sys.path), so they also work
+# inside the per-rule conda environments of envs/.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from saliency_repro.config import check_cross_references, explain_config_errors  # noqa: E402
 from saliency_repro.index import ArtifactRegistry  # noqa: E402
@@ -29,6 +28,12 @@ validate(config, "schemas/config.schema.yaml")
 check_cross_references(config)
 
 ARTIFACTS = ArtifactRegistry()
+
+
+wildcard_constraints:
+    dataset="[A-Za-z0-9_]+",
+    crowd_source="[A-Za-z0-9_]+",
+    sample_set="correct|misclassified",
 
 
 include: "rules/common.smk"

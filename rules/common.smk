@@ -34,9 +34,3 @@ def crowd_sources(dataset, type_=None):
 def paper_ref(dataset, artifact, default=""):
     """The paper item a per-dataset artifact reproduces, from the dataset's ``paper_refs``."""
     return config["datasets"][dataset]["paper_refs"].get(artifact, default)
-
-
-wildcard_constraints:
-    dataset="[A-Za-z0-9_]+",
-    crowd_source="[A-Za-z0-9_]+",
-    sample_set="correct|misclassified",

@@ -1,0 +1,109 @@
+"""The workflow as a user runs it: dry runs of both configs, lint, bad configs, and one
+end-to-end run of the whole DAG on a reduced demo config in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from saliency_repro.config import deep_merge
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+# A smaller demo: fewer documents, samples, steps and epochs. Same DAG, same rules.
+REDUCED = {
+    "datasets": {
+        "sentiment": {"source": {"n_train": 300, "n_validation": 40, "n_test": 120}},
+        "topic": {"source": {"n_train": 400, "n_validation": 40, "n_test": 120}},
+        "summaries": {"source": {"n_train": 600, "n_validation": 40, "n_test": 30}},
+    },
+    "saliency": {"n_samples": 12, "k": [5, 10, 20], "ig_steps": 8, "ig_internal_batch_size": 8,
+                 "lime_samples": 40},
+    "crowd": {"tasks_per_worker": 12, "bootstrap": 50, "expert_tasks": 20},
+}
+
+
+def run_snakemake(args: list[str], cwd: Path, timeout: int = 1800) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"}
+    return subprocess.run(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(cwd), *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def test_dry_run_builds_the_dag_of_both_configs(tmp_path):
+    for extra in ([], ["--configfile", str(REPO / "configs" / "paper.yaml")]):
+        result = run_snakemake(["-n", "--cores", "1", "--configfile", str(REPO / "config.yaml"), *extra], tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "artifact_index" in result.stdout + result.stderr
+
+
+def test_lint_reports_nothing():
+    result = subprocess.run([*SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Lints for" not in output, output[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [("seed=abc", "config key 'seed'"), ("device=tpu", "config key 'device'"),
+     ("colour=blue", "'colour' was unexpected")],
+)
+def test_bad_config_on_the_command_line_stops_before_any_job(tmp_path, override, named):
+    result = run_snakemake(["-n", "--cores", "1", "--config", override], tmp_path)
+    assert result.returncode != 0
+    assert named in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_end_to_end_reduced_demo(tmp_path):
+    config = deep_merge(yaml.safe_load((REPO / "config.yaml").read_text()), REDUCED)
+    config_path = tmp_path / "reduced.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    result = run_snakemake(["--cores", "2", "--configfile", str(config_path)], tmp_path, timeout=2400)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+
+    figures = tmp_path / "paper_figures" / "demo"
+    index = pd.read_csv(figures / "index.csv", keep_default_na=False)
+    listed = set(index["artifact"])
+    expected = {
+        # Lu et al.
+        "method_overlap", "method_table", "top_words_figure", "rationale_recall", "classifier_metrics",
+        "crowd_scores", "flip_counts", "flip_histogram", "flip_example", "misclassified_counts",
+        "task_example", "expert_agreement", "significance", "aggregation_agreement",
+        # Tuckey et al.
+        "summary_example", "lrp_word_map", "lrp_map_matrix", "rouge", "lrp_similarity",
+        "lrp_conservation", "lrp_recall", "counterfactual", "counterfactual_example",
+        "counterfactual_curves",
+    }
+    assert expected <= listed, sorted(expected - listed)
+    refs = set(index["paper_ref"])
+    for ref in ["lu2024/table1", "lu2024/table2", "lu2024/table3", "lu2024/table4", "lu2024/table6",
+                "lu2024/table7", "lu2024/table8", "lu2024/table9", "lu2024/figure1", "lu2024/figure2",
+                "lu2024/figure3", "lu2024/figure4", "tuckey2019/figure1", "tuckey2019/figure2",
+                "tuckey2019/figure3"]:
+        assert any(ref in r.split(";") for r in refs), ref
+    for row in index.itertuples():
+        if not row.path:
+            assert row.paper_ref == "lu2024/figure2"
+            continue
+        stem = tmp_path / Path(row.path).with_suffix("")
+        for ext in row.formats.split("/"):
+            path = stem.with_suffix(f".{ext}")
+            assert path.is_file() and path.stat().st_size > 0, path
+        if row.formats.startswith("csv"):
+            assert "[demo]" in stem.with_suffix(".md").read_text().splitlines()[0], row.path
+    # nothing is left to do, and no temporary file was left behind
+    again = run_snakemake(["-n", "--cores", "2", "--configfile", str(config_path)], tmp_path)
+    assert "Nothing to be done" in again.stdout + again.stderr
+    leftovers = [p for root in ("results", "paper_figures") for p in (tmp_path / root).rglob(".*") if p.is_file()]
+    assert leftovers == []
