@@ -3,6 +3,7 @@
 #   Lu et al. (2024), "Evaluating Saliency Explanations in NLP by Crowdsourcing".
 # Default config: the embedded offline demo (config.yaml). Paper settings: configs/paper.yaml.
 
+import copy
 import sys
 from pathlib import Path
 
@@ -20,7 +21,14 @@ from saliency_repro.config import check_cross_references, explain_config_errors 
 from saliency_repro.index import ArtifactRegistry  # noqa: E402
 
 
-configfile: "config.yaml"
+configfile: Path(workflow.basedir) / "config.yaml"
+
+
+# A config given with --configfile replaces the default instead of being merged into it, so
+# `--configfile configs/paper.yaml` never inherits the demo's datasets (--config still applies).
+if workflow.config_settings.configfiles:
+    config.clear()
+    config.update(copy.deepcopy(dict(workflow.config_settings.overwrite_config)))
 
 
 explain_config_errors(config, Path(workflow.basedir) / "schemas/config.schema.yaml")

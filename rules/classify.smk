@@ -1,1 +1,95 @@
-# (filled in by the classify part of the workflow)
+# Lu et al. step 1: one sequence classifier per classification dataset, its test metrics, and
+# the evaluation samples (correctly classified / misclassified, balanced by class).
+
+from saliency_repro.reporting import caption_for
+
+
+for _ds in CLASSIFICATION:
+    ARTIFACTS.add("classifier_metrics", f"{F}/lu2024/classifier_metrics_{{dataset}}", kind="table",
+                  by_rule="classifier_metrics_table", dataset=_ds,
+                  note="test accuracy and macro-F1 of the fine-tuned classifier")
+
+
+rule train_classifier:
+    input:
+        train=f"{R}/data/{{dataset}}/train.parquet",
+        validation=f"{R}/data/{{dataset}}/validation.parquet",
+        meta=f"{R}/data/{{dataset}}/meta.json",
+    output:
+        directory(f"{R}/models/{{dataset}}/classifier"),
+    params:
+        # beside the output: Snakemake deletes a failed job's output, the checkpoints survive
+        checkpoints=lambda wc: f"{R}/models/{wc.dataset}/checkpoints",
+        cfg=config["classifier"],
+        label_names=lambda wc: config["datasets"][wc.dataset]["label_names"],
+        seed=config["seed"],
+        device=DEVICE,
+    log:
+        f"{R}/logs/train_classifier/{{dataset}}.log",
+    benchmark:
+        f"{R}/benchmarks/train_classifier/{{dataset}}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=8000,
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/classify_train.py"
+
+
+rule evaluate_classifier:
+    input:
+        model=f"{R}/models/{{dataset}}/classifier",
+        test=f"{R}/data/{{dataset}}/test.parquet",
+    output:
+        predictions=f"{R}/classify/{{dataset}}/predictions.parquet",
+        metrics=f"{R}/classify/{{dataset}}/metrics.json",
+    params:
+        cfg=config["classifier"],
+        label_names=lambda wc: config["datasets"][wc.dataset]["label_names"],
+        device=DEVICE,
+    log:
+        f"{R}/logs/evaluate_classifier/{{dataset}}.log",
+    benchmark:
+        f"{R}/benchmarks/evaluate_classifier/{{dataset}}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/classify_evaluate.py"
+
+
+rule select_samples:
+    input:
+        predictions=f"{R}/classify/{{dataset}}/predictions.parquet",
+        test=f"{R}/data/{{dataset}}/test.parquet",
+    output:
+        f"{R}/samples/{{dataset}}/{{sample_set}}.parquet",
+    params:
+        n=config["saliency"]["n_samples"],
+        seed=config["seed"],
+    log:
+        f"{R}/logs/select_samples/{{dataset}}_{{sample_set}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/classify_select.py"
+
+
+rule classifier_metrics_table:
+    input:
+        f"{R}/classify/{{dataset}}/metrics.json",
+    output:
+        multiext(f"{F}/lu2024/classifier_metrics_{{dataset}}", ".csv", ".md", ".tex"),
+    params:
+        caption=lambda wc: caption_for(
+            RUN, f"Test-set accuracy and macro-F1 of the {wc.dataset} classifier."
+        ),
+    log:
+        f"{R}/logs/classifier_metrics_table/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/classify_metrics_table.py"

@@ -1,5 +1,5 @@
-# Shared names for every rule file: output roots, dataset lists, log/benchmark paths.
-# Conventions (every rule file follows them):
+# Shared names and helper functions of the workflow (functions live here, rules elsewhere).
+# Path conventions that every included file follows:
 #   results:    {R}/<stage>/<dataset>/...       intermediate data, models, scores
 #   artifacts:  {F}/<paper>/<artifact>_<dataset>[_<crowd_source>].<ext>   registered in ARTIFACTS
 #   logs:       {R}/logs/<rule>/<wildcards>.log
@@ -31,6 +31,96 @@ def crowd_sources(dataset, type_=None):
     ]
 
 
+def has_rationales(dataset):
+    """Only the synthetic corpora plant ground-truth cue words (decided from the config)."""
+    return config["datasets"][dataset]["source"]["type"] == "synthetic"
+
+
 def paper_ref(dataset, artifact, default=""):
     """The paper item a per-dataset artifact reproduces, from the dataset's ``paper_refs``."""
     return config["datasets"][dataset]["paper_refs"].get(artifact, default)
+
+
+# ------------------------------------------------------------------ crowd (Lu et al.)
+from saliency_repro.reporting import caption_for  # noqa: E402
+
+CROWD = f"{R}/crowd"
+LU = f"{F}/lu2024"
+
+
+def crowd_source_cfg(dataset, name):
+    """The config entry of one crowd source of a dataset."""
+    for src in config["datasets"][dataset]["crowd_sources"]:
+        if src["name"] == name:
+            return src
+    raise ValueError(f"dataset {dataset!r} has no crowd source {name!r}")
+
+
+def crowd_label_names(wildcards):
+    return config["datasets"][wildcards.dataset]["label_names"]
+
+
+def crowd_seed(*parts):
+    import zlib
+
+    return (int(config["seed"]) + zlib.crc32("/".join(parts).encode())) % (2**32)
+
+
+def crowd_answers_input(wildcards):
+    src = crowd_source_cfg(wildcards.dataset, wildcards.crowd_source)
+    design = f"{CROWD}/{wildcards.dataset}/{wildcards.sample_set}/design"
+    if src["type"] == "simulated":
+        return {
+            "tasks": f"{design}/tasks.parquet",
+            "assignments": f"{design}/assignments.parquet",
+            "train": f"{R}/data/{wildcards.dataset}/train.parquet",
+        }
+    if src["type"] == "platform":
+        return {"tasks": f"{design}/tasks.parquet", "platform_file": src["path"]}
+    raise ValueError(f"crowd source {wildcards.crowd_source!r} of type {src['type']!r} has no per-worker answers")
+
+
+def crowd_aggregate_input(wildcards):
+    src = crowd_source_cfg(wildcards.dataset, wildcards.crowd_source)
+    if src["type"] == "released":
+        if wildcards.sample_set != "correct":
+            raise ValueError("the released crowd labels cover correctly classified samples only")
+        return {"released": f"{CROWD}/{wildcards.dataset}/released/{wildcards.crowd_source}.tsv"}
+    base = f"{CROWD}/{wildcards.dataset}/{wildcards.sample_set}"
+    return {"tasks": f"{base}/design/tasks.parquet", "answers": f"{base}/{wildcards.crowd_source}/answers.parquet"}
+
+
+def crowd_caption(text):
+    return caption_for(config["run"], text)
+
+
+def _register(artifact, kind, rulename, dataset, crowd_source="", ref="", note=""):
+    """ARTIFACTS.add with the crowd naming scheme (positional: the parser reserves `rule`)."""
+    stem = f"{LU}/{artifact}_{{dataset}}" + ("_{crowd_source}" if crowd_source else "")
+    return ARTIFACTS.add(artifact, stem, kind, rulename, ref, dataset, crowd_source, note)
+
+
+VALIDATION = config["crowd"].get("validation", {}).get("datasets", {})
+
+
+def released_crowd_targets():
+    """Tables 3, 4 (crowd_scores), 7 (flip_counts) and Figure 3 of every released source."""
+    out = []
+    for ds in CLASSIFICATION:
+        for src in crowd_sources(ds, "released"):
+            stem = f"{LU}/{{a}}_{ds}_{src}"
+            for a, exts in [("crowd_scores", ("csv", "md", "tex")), ("flip_counts", ("csv", "md", "tex")),
+                            ("flip_histogram", ("png", "pdf"))]:
+                out += [f"{stem.format(a=a)}.{e}" for e in exts]
+    return out
+
+
+def validation_input(wildcards):
+    entry = VALIDATION[wildcards.dataset]
+    out = {"released": f"{CROWD}/validation/{wildcards.dataset}/released.tsv"}
+    reader = entry.get("reader", "train_split")
+    if reader == "train_split":
+        out["train"] = f"{R}/data/{wildcards.dataset}/train.parquet"
+    elif reader == "file":
+        out["train"] = entry["train_file"]
+    return out

@@ -1,1 +1,143 @@
-# (filled in by the saliency part of the workflow)
+# Lu et al. steps 2-3: the seven saliency methods and a random baseline at word level, the
+# top-k displays the crowd sees, Tables 1-2, Figure 4 and the planted-rationale check.
+
+from saliency_repro.reporting import caption_for
+
+SAMPLE_SETS = ["correct", "misclassified"]
+
+
+for _ds in CLASSIFICATION:
+    ARTIFACTS.add("method_overlap", f"{F}/lu2024/method_overlap_{{dataset}}", kind="table",
+                  by_rule="saliency_overlap_table", paper_ref="lu2024/table1", dataset=_ds)
+    ARTIFACTS.add("method_table", f"{F}/lu2024/method_table_{{dataset}}", kind="table",
+                  by_rule="saliency_method_table", paper_ref="lu2024/table2", dataset=_ds)
+    ARTIFACTS.add("top_words_figure", f"{F}/lu2024/top_words_{{dataset}}", kind="figure",
+                  by_rule="top_words_figure", paper_ref="lu2024/figure4", dataset=_ds)
+    if has_rationales(_ds):
+        ARTIFACTS.add("rationale_recall", f"{F}/lu2024/rationale_recall_{{dataset}}", kind="table",
+                      by_rule="rationale_recall_table", dataset=_ds,
+                      note="recall@k and AUPRC of each method against the planted cue words")
+
+
+rule attribute:
+    input:
+        samples=f"{R}/samples/{{dataset}}/{{sample_set}}.parquet",
+        model=f"{R}/models/{{dataset}}/classifier",
+    output:
+        word_scores=f"{R}/saliency/{{dataset}}/{{sample_set}}/word_scores.parquet",
+        diagnostics=f"{R}/saliency/{{dataset}}/{{sample_set}}/diagnostics.json",
+    params:
+        cfg=config["saliency"],
+        max_length=config["classifier"]["max_length"],
+        seed=config["seed"],
+        device=DEVICE,
+    log:
+        f"{R}/logs/attribute/{{dataset}}_{{sample_set}}.log",
+    benchmark:
+        f"{R}/benchmarks/attribute/{{dataset}}_{{sample_set}}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=8000,
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/saliency_attribute.py"
+
+
+rule make_displays:
+    input:
+        word_scores=f"{R}/saliency/{{dataset}}/{{sample_set}}/word_scores.parquet",
+        samples=f"{R}/samples/{{dataset}}/{{sample_set}}.parquet",
+    output:
+        f"{R}/saliency/{{dataset}}/{{sample_set}}/displays.parquet",
+    params:
+        k=config["saliency"]["k"],
+        rank_by=config["saliency"]["rank_by"],
+    log:
+        f"{R}/logs/make_displays/{{dataset}}_{{sample_set}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/saliency_displays.py"
+
+
+rule saliency_overlap_table:
+    input:
+        word_scores=f"{R}/saliency/{{dataset}}/correct/word_scores.parquet",
+    output:
+        multiext(f"{F}/lu2024/method_overlap_{{dataset}}", ".csv", ".md", ".tex"),
+    params:
+        kind="overlap",
+        k=config["saliency"]["overlap_k"],
+        rank_by=config["saliency"]["rank_by"],
+        caption=lambda wc: caption_for(RUN, (
+            f"Overlap rate (%) of the top-{config['saliency']['overlap_k']} words of every pair "
+            f"of saliency methods, mean over the correctly classified {wc.dataset} samples."
+        )),
+    log:
+        f"{R}/logs/saliency_overlap_table/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/saliency_tables.py"
+
+
+rule saliency_method_table:
+    output:
+        multiext(f"{F}/lu2024/method_table_{{dataset}}", ".csv", ".md", ".tex"),
+    params:
+        kind="methods",
+        cfg=config["saliency"],
+        caption=lambda wc: caption_for(
+            RUN, f"Saliency methods applied to the {wc.dataset} classifier (type, class-specific)."
+        ),
+    log:
+        f"{R}/logs/saliency_method_table/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/saliency_tables.py"
+
+
+rule rationale_recall_table:
+    input:
+        word_scores=expand(f"{R}/saliency/{{{{dataset}}}}/{{s}}/word_scores.parquet", s=SAMPLE_SETS),
+        samples=expand(f"{R}/samples/{{{{dataset}}}}/{{s}}.parquet", s=SAMPLE_SETS),
+    output:
+        multiext(f"{F}/lu2024/rationale_recall_{{dataset}}", ".csv", ".md", ".tex"),
+    params:
+        kind="rationale",
+        sample_sets=SAMPLE_SETS,
+        k=config["saliency"]["k"],
+        rank_by=config["saliency"]["rank_by"],
+        caption=lambda wc: caption_for(RUN, (
+            f"Recall@k and AUPRC of each saliency method against the planted cue words "
+            f"(ground-truth rationale) of the {wc.dataset} evaluation samples."
+        )),
+    log:
+        f"{R}/logs/rationale_recall_table/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/saliency_tables.py"
+
+
+rule top_words_figure:
+    input:
+        word_scores=f"{R}/saliency/{{dataset}}/correct/word_scores.parquet",
+        samples=f"{R}/samples/{{dataset}}/correct.parquet",
+    output:
+        png=report(f"{F}/lu2024/top_words_{{dataset}}.png", category="Lu et al. 2024"),
+        pdf=report(f"{F}/lu2024/top_words_{{dataset}}.pdf", category="Lu et al. 2024"),
+    params:
+        k=5,
+        label_names=lambda wc: config["datasets"][wc.dataset]["label_names"],
+        title=lambda wc: caption_for(
+            RUN, f"Top-5 words of each saliency method on one {wc.dataset} sample"
+        ),
+    log:
+        f"{R}/logs/top_words_figure/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/saliency_figure.py"

@@ -1,0 +1,73 @@
+"""The saliency steps of the workflow, file in / file out (called by ``scripts/saliency_*.py``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from saliency_repro.io import write_json, write_parquet
+from saliency_repro.reporting import save_figure, write_table
+
+LOG = logging.getLogger(__name__)
+
+
+def attribute_step(samples: str, model_dir: str, out: str, diagnostics: str, cfg: dict[str, Any],
+                   max_length: int, seed: int, device: str) -> None:
+    """``attribute``: load the model once, score every sample with every method."""
+    from saliency_repro.classify.model import load_classifier
+    from saliency_repro.saliency.attribute import attribute_samples
+
+    df = pd.read_parquet(samples)
+    model, tokenizer = load_classifier(model_dir, device, eager_attention=True)
+    ws, diag = attribute_samples(model, tokenizer, df, cfg, max_length, seed=seed, device=device)
+    write_parquet(ws, out)
+    write_json(diagnostics, diag)
+
+
+def displays_step(word_scores: str, samples: str, out: str, ks: list[int], rank_by: str) -> None:
+    """``make_displays``: every method x k display in the released format."""
+    from saliency_repro.saliency.attribute import make_displays
+
+    write_parquet(make_displays(pd.read_parquet(word_scores), pd.read_parquet(samples), ks, rank_by), out)
+
+
+def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str) -> None:
+    """``method_overlap`` (Table 1) over the correctly classified evaluation samples."""
+    from saliency_repro.saliency.tables import overlap_table
+
+    ws = pd.read_parquet(word_scores)
+    df = overlap_table(ws, k, rank_by)
+    if df.empty or len(df.columns) == 1:
+        df = pd.DataFrame({"method": ["(no evaluation samples: no overlap computed)"]})
+    write_table(df, stem, caption, float_format="{:.1f}")
+
+
+def method_table_step(stem: str, cfg: dict[str, Any], caption: str) -> None:
+    """``method_table`` (Table 2)."""
+    from saliency_repro.saliency.tables import method_table
+
+    write_table(method_table(cfg["methods"], cfg), stem, caption)
+
+
+def rationale_step(word_scores: list[str], samples: list[str], sample_sets: list[str], stem: str,
+                   ks: list[int], rank_by: str, caption: str) -> None:
+    """``rationale_recall``: recall@k and AUPRC against the planted cues, per sample set."""
+    from saliency_repro.saliency.tables import rationale_table
+
+    parts = [rationale_table(pd.read_parquet(w), pd.read_parquet(s), ks, name, rank_by)
+             for w, s, name in zip(word_scores, samples, sample_sets, strict=True)]
+    write_table(pd.concat(parts, ignore_index=True), stem, caption)
+
+
+def figure_step(word_scores: str, samples: str, stem: str, k: int, label_names: list[str],
+                title: str) -> None:
+    """``top_words_figure`` (Figure 4) on one correctly classified sample."""
+    from saliency_repro.saliency.tables import pick_figure_sample, top_words_figure
+
+    s = pd.read_parquet(samples)
+    sid = pick_figure_sample(s)
+    label = label_names[int(s.set_index("id").loc[sid, "label"])] if sid is not None else ""
+    fig = top_words_figure(pd.read_parquet(word_scores), sid, k, title=title, label_name=label)
+    save_figure(fig, stem)

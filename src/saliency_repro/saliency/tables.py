@@ -1,0 +1,193 @@
+"""Table 1 (method overlap), Table 2 (the methods), Figure 4 (top-5 words on one text) and the
+rationale check (recall@k and AUPRC against the planted cues of the synthetic corpora)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from saliency_repro.names import BY_ID, METHOD_ORDER, paper_name
+from saliency_repro.saliency.display import top_k
+from saliency_repro.saliency.methods import CAPTUM_CLASS
+
+
+def _ordered(methods: Sequence[str]) -> list[str]:
+    return [m for m in METHOD_ORDER if m in set(methods)]
+
+
+def top_sets(word_scores: pd.DataFrame, k: int, rank_by: str = "score") -> dict[tuple[str, str], set[int]]:
+    """``{(sample_id, method): set of word_index}`` of each top-k selection."""
+    out = {}
+    for (sid, method), g in word_scores.groupby(["sample_id", "method"], sort=False):
+        g = g.sort_values("word_index")
+        idx = g["word_index"].to_numpy()
+        out[(sid, method)] = {int(idx[i]) for i in top_k(g["score"].to_numpy(), k, rank_by)}
+    return out
+
+
+def overlap_table(word_scores: pd.DataFrame, k: int = 40, rank_by: str = "score",
+                  include_random: bool = False) -> pd.DataFrame:
+    """Paper Table 1: mean over samples of |top-k(A) ∩ top-k(B)| / k, in percent.
+
+    A sample with fewer than k words divides by its number of words (both methods then show
+    every word, which is full overlap, as it would be for the crowd). The random baseline is
+    left out by default, as in the paper.
+    """
+    methods = _ordered(word_scores["method"].unique()) if len(word_scores) else []
+    if not include_random:
+        methods = [m for m in methods if m != "random"]
+    names = [paper_name(m) for m in methods]
+    if not methods:
+        return pd.DataFrame({"method": []})
+    sets = top_sets(word_scores[word_scores["method"].isin(methods)], k, rank_by)
+    n_words = word_scores.groupby("sample_id")["word_index"].nunique()
+    samples = sorted(n_words.index)
+    mat = np.zeros((len(methods), len(methods)))
+    for i, a in enumerate(methods):
+        for j, b in enumerate(methods):
+            vals = [len(sets[(s, a)] & sets[(s, b)]) / max(1, min(k, int(n_words[s])))
+                    for s in samples]
+            mat[i, j] = 100.0 * float(np.mean(vals))
+    df = pd.DataFrame(mat, columns=names)
+    df.insert(0, "method", names)
+    return df
+
+
+def method_table(methods: Sequence[str], cfg: dict | None = None) -> pd.DataFrame:
+    """Paper Table 2 (type and class-specificity) plus how each method is computed here."""
+    cfg = cfg or {}
+    rows = []
+    for m in _ordered(methods):
+        name = BY_ID[m]
+        setting = ""
+        if m == "integrated_gradients":
+            setting = f"{cfg.get('ig_steps', 100)} steps, {cfg.get('ig_baseline', 'zero')} baseline"
+        elif m == "lime":
+            setting = f"{cfg.get('lime_samples', 500)} samples, kernel width {cfg.get('lime_kernel_width', 1.0)}"
+        elif m == "all_attention":
+            setting = "attention received, mean over layers and heads"
+        elif m == "last_attention":
+            setting = "attention received, last layer, mean over heads"
+        elif m == "random":
+            setting = "uniform scores, seeded per sample"
+        rows.append({"Method": name.paper, "Type": name.type,
+                     "Class-specific": "yes" if name.class_specific else "no",
+                     "Implementation": CAPTUM_CLASS[m], "Setting": setting})
+    return pd.DataFrame(rows)
+
+
+def rationale_table(word_scores: pd.DataFrame, samples: pd.DataFrame, ks: Sequence[int],
+                    sample_set: str, rank_by: str = "score") -> pd.DataFrame:
+    """Recall@k and AUPRC of each method against the planted rationale, averaged over samples.
+
+    recall@k = |top-k words ∩ rationale| / |rationale| (positions in ``text.split()``);
+    AUPRC = average precision of the word scores with the rationale words as positives.
+    Samples without a rationale are skipped; ``n_samples`` says how many counted.
+    """
+    from sklearn.metrics import average_precision_score
+
+    rat = {str(i): set(int(p) for p in r) for i, r in zip(samples["id"], samples["rationale"], strict=True)
+           if r is not None and len(r)}
+    rows = []
+    methods = _ordered(word_scores["method"].unique()) if len(word_scores) else []
+    for m in methods:
+        g_m = word_scores[(word_scores["method"] == m) & word_scores["sample_id"].isin(rat)]
+        recalls = {k: [] for k in ks}
+        aps = []
+        for sid, g in g_m.groupby("sample_id"):
+            g = g.sort_values("word_index")
+            pos = g["text_position"].to_numpy()
+            truth = np.isin(pos, list(rat[sid]))
+            scores = g["score"].to_numpy(dtype=float)
+            ranked = np.abs(scores) if rank_by == "abs" else scores
+            for k in ks:
+                top = set(pos[top_k(scores, k, rank_by)].tolist())
+                recalls[k].append(len(top & rat[sid]) / len(rat[sid]))
+            if truth.any() and not truth.all():
+                aps.append(average_precision_score(truth, np.nan_to_num(ranked, nan=-np.inf)))
+        row = {"sample_set": sample_set, "method": paper_name(m), "n_samples": len(aps)}
+        for k in ks:
+            row[f"recall@{k}"] = float(np.mean(recalls[k])) if recalls[k] else float("nan")
+        row["AUPRC"] = float(np.mean(aps)) if aps else float("nan")
+        rows.append(row)
+    if not rows:
+        row = {"sample_set": sample_set, "method": "(no samples)", "n_samples": 0}
+        row.update({f"recall@{k}": float("nan") for k in ks})
+        row["AUPRC"] = float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pick_figure_sample(samples: pd.DataFrame, max_words: int = 70) -> str | None:
+    """The text shown in Figure 4: the first correct sample of the first label (the paper shows
+    a negative review) with at most ``max_words`` words, else the shortest one."""
+    if samples.empty:
+        return None
+    df = samples.assign(_n=samples["text"].astype(str).str.split().str.len())
+    short = df[df["_n"] <= max_words].sort_values(["label", "id"])
+    if len(short):
+        return str(short.iloc[0]["id"])
+    return str(df.sort_values(["_n", "id"]).iloc[0]["id"])
+
+
+MARKERS = ["o", "s", "^", "D", "v", "P", "*", "X"]
+COLORS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+
+
+def top_words_figure(word_scores: pd.DataFrame, sample_id: str | None, k: int = 5,
+                     title: str = "", label_name: str = "", include_random: bool = False,
+                     words_per_line: int = 12):
+    """Paper Figure 4: the text with a coloured mark above each word for every method that
+    puts it in its top-k. Marks of one method always sit in the same slot above a word."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if sample_id is None or word_scores.empty:
+        fig, ax = plt.subplots(figsize=(8, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no evaluation samples: nothing to show", ha="center", va="center")
+        ax.set_title(title, fontsize=10)
+        return fig
+    ws = word_scores[word_scores["sample_id"] == sample_id]
+    methods = _ordered(ws["method"].unique())
+    if not include_random:
+        methods = [m for m in methods if m != "random"]
+    base = ws[ws["method"] == methods[0]].sort_values("word_index")
+    words = base["word"].tolist()
+    marks = {m: set(top_sets(ws[ws["method"] == m], k)[(sample_id, m)]) for m in methods}
+    lines = [list(range(i, min(i + words_per_line, len(words)))) for i in range(0, len(words), words_per_line)]
+    char_w = 0.0105
+    slot = 0.018
+    line_h = 0.07 + slot * len(methods)
+    height = 1.0 + len(lines) * line_h * 5.0
+    fig, ax = plt.subplots(figsize=(11, height))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-len(lines) * line_h - 0.02, 0.02)
+    ax.axis("off")
+    for li, line in enumerate(lines):
+        y = -li * line_h - line_h * 0.85
+        x = 0.0
+        for w in line:
+            text = words[w]
+            width = char_w * (len(text) + 1)
+            n_marked = sum(w in marks[m] for m in methods)
+            ax.text(x, y, text, fontsize=11, family="monospace", va="baseline",
+                    fontweight="bold" if n_marked else "normal")
+            cx = x + char_w * len(text) / 2
+            for mi, m in enumerate(methods):
+                if w in marks[m]:
+                    ax.plot(cx, y + 0.04 + slot * mi, marker=MARKERS[mi % 8],
+                            color=COLORS[mi % 8], markersize=6, linestyle="none", clip_on=False)
+            x += width
+    handles = [plt.Line2D([], [], marker=MARKERS[i % 8], color=COLORS[i % 8], linestyle="none",
+                          markersize=7, label=paper_name(m)) for i, m in enumerate(methods)]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+              ncol=min(4, len(methods)), fontsize=9, frameon=False,
+              bbox_transform=ax.transAxes)
+    ax.set_title(title + (f"\nsample {sample_id}, true label: {label_name}" if label_name else ""),
+                 fontsize=10)
+    return fig

@@ -1,0 +1,76 @@
+"""Top-k with deterministic ties and the display format, round-tripped on the released data."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from saliency_repro.saliency.display import (
+    displays_for_sample,
+    parse_display,
+    release_units,
+    render_display,
+    top_k,
+)
+
+
+def test_top_k_ties_go_to_the_earlier_word():
+    assert top_k([1.0, 3.0, 3.0, 2.0], 2).tolist() == [1, 2]
+    assert top_k([1.0, 3.0, 3.0, 2.0], 1).tolist() == [1]
+    assert top_k([0.0, 0.0, 0.0], 2).tolist() == [0, 1]
+
+
+def test_top_k_nan_last_abs_and_short_texts():
+    assert top_k([np.nan, 1.0, 2.0], 3).tolist() == [2, 1, 0]
+    assert top_k([-5.0, 1.0, 2.0], 1, rank_by="abs").tolist() == [0]
+    assert top_k([-5.0, 1.0, 2.0], 1).tolist() == [2]
+    assert top_k([1.0, 2.0], 40).tolist() == [1, 0]
+
+
+def test_render_and_parse():
+    words = ["sister", "of", "man", "who", "died"]
+    assert render_display(words, {0, 2}) == "sister .man .."
+    assert render_display(words, range(5)) == "sister of man who died "
+    parsed, shown = parse_display("sister .man ..")
+    assert parsed == ["sister", None, "man", None, None]
+    assert shown == [0, 2]
+
+
+def test_render_rejects_ambiguous_words():
+    with pytest.raises(ValueError):
+        render_display(["a.b"], [0])
+
+
+def test_displays_for_sample_shows_min_k_n():
+    out = displays_for_sample(["a", "b", "c"], [0.1, 0.3, 0.2], [1, 2, 5])
+    assert out == [(1, ".b .", [1]), (2, ".b c ", [1, 2]), (5, "a b c ", [0, 1, 2])]
+
+
+def _release_dir() -> Path:
+    return Path(os.environ.get("SALIENCY_REPRO_SHARED_DATA", "/work/shared/data")) / "lu2024-crowd-release"
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["IMDB.csv", "AGNEWS.csv"])
+def test_display_format_round_trips_on_released_rows(name):
+    path = _release_dir() / name
+    if not path.exists():
+        pytest.skip(f"released crowd data not available at {path}")
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+    starts = df.index[df["Saliency"] == "N/A"].tolist()
+    assert len(starts) == 100
+    checked = 0
+    for s in starts:
+        units = release_units(df.at[s, "Text"].split(" "))
+        block = df.iloc[s + 1: s + 41]
+        assert len(block) == 40 and (block["Saliency"] != "N/A").all()
+        for text, k in zip(block["Text"], block["Words"].astype(int), strict=True):
+            parsed, shown = parse_display(text)
+            assert len(parsed) == len(units)
+            assert len(shown) == min(k, len(units))
+            assert all(parsed[i] == units[i] for i in shown)
+            assert render_display(units, shown) == text
+            checked += 1
+    assert checked == 4000

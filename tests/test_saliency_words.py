@@ -1,0 +1,92 @@
+"""Word-piece merging, punctuation and aggregation (expected values written by hand)."""
+
+import numpy as np
+import pytest
+
+from saliency_repro.saliency.words import (
+    BPE,
+    SENTENCEPIECE,
+    WORDPIECE,
+    aggregate,
+    detect_scheme,
+    group_pieces,
+    is_punctuation,
+)
+
+
+def texts(words):
+    return [w.text for w in words]
+
+
+def test_wordpiece_merges_continuations_and_drops_specials_and_punctuation():
+    pieces = ["[CLS]", "homo", "##gen", "##ization", "in", "the", "wine", ",", "good", "[SEP]"]
+    special = [True] + [False] * 8 + [True]
+    words = group_pieces(pieces, WORDPIECE, special)
+    assert texts(words) == ["homogenization", "in", "the", "wine", "good"]
+    assert words[0].tokens == (1, 2, 3)
+    assert [w.text_position for w in words] == [0, 1, 2, 3, 4]
+
+
+def test_wordpiece_leading_and_trailing_pieces():
+    # a text that starts with a continuation piece (e.g. after truncation) and ends on one
+    pieces = ["##ing", "the", "end", "##s"]
+    words = group_pieces(pieces, WORDPIECE)
+    assert texts(words) == ["ing", "the", "ends"]
+    assert words[-1].tokens == (2, 3)
+
+
+def test_continuation_never_joins_across_a_special_token():
+    pieces = ["[CLS]", "##x", "[SEP]"]
+    words = group_pieces(pieces, WORDPIECE, [True, False, True])
+    assert texts(words) == ["x"]
+
+
+def test_sentencepiece_markers():
+    pieces = ["\u2581The", "\u2581wine", "ries", "\u2581are", "\u2581good", "."]
+    assert detect_scheme(pieces) == SENTENCEPIECE
+    assert texts(group_pieces(pieces, SENTENCEPIECE)) == ["The", "wineries", "are", "good"]
+
+
+def test_bpe_markers():
+    pieces = ["The", "\u0120wine", "ries", "\u0120,", "\u0120good"]
+    assert detect_scheme(pieces) == BPE
+    assert texts(group_pieces(pieces, BPE)) == ["The", "wineries", "good"]
+
+
+def test_unknown_token_shows_original_text_with_offsets():
+    text = "the \u014boma snow"
+    pieces = ["[CLS]", "the", "[UNK]", "snow", "[SEP]"]
+    offsets = [(0, 0), (0, 3), (4, 8), (9, 13), (0, 0)]
+    special = [True, False, False, False, True]
+    words = group_pieces(pieces, WORDPIECE, special, offsets, text)
+    assert texts(words) == ["the", "\u014boma", "snow"]
+    assert [w.text_position for w in words] == [0, 1, 2]
+
+
+def test_punctuation_inside_a_whitespace_word_maps_to_its_position():
+    text = "i don't know."
+    pieces = ["i", "don", "'", "t", "know", "."]
+    offsets = [(0, 1), (2, 5), (5, 6), (6, 7), (8, 12), (12, 13)]
+    words = group_pieces(pieces, WORDPIECE, None, offsets, text)
+    # as in the released displays ("city ' s" shows "city s"): the apostrophe is dropped
+    assert texts(words) == ["i", "don", "t", "know"]
+    assert [w.text_position for w in words] == [0, 1, 1, 2]
+
+
+@pytest.mark.parametrize("word,expected", [
+    (".", True), (",", True), ("'", True), ("--", True), ("<", True), ("#", True),
+    ("$", False), ("&", False), ("=", False), ("a.", False), ("film", False), ("", True),
+])
+def test_is_punctuation(word, expected):
+    assert is_punctuation(word) is expected
+
+
+def test_aggregate():
+    pieces = ["a", "##b", "##c", "d"]
+    words = group_pieces(pieces, WORDPIECE)
+    scores = np.array([1.0, -4.0, 2.0, 0.5])
+    assert aggregate(scores, words, "sum").tolist() == [-1.0, 0.5]
+    assert aggregate(scores, words, "mean").tolist() == pytest.approx([-1.0 / 3, 0.5])
+    assert aggregate(scores, words, "max_abs").tolist() == [-4.0, 0.5]
+    with pytest.raises(ValueError):
+        aggregate(scores, words, "median")
