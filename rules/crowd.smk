@@ -1,1 +1,320 @@
-# (filled in by the crowd part of the workflow)
+# Crowd evaluation of Lu et al. (2024), section 3 steps 4-8 and section 4.
+# Per classification dataset, sample set (correct / misclassified) and crowd source:
+#   crowd_design        displays -> tasks t_ijk + worker batches (R per task, B per worker)
+#   crowd_export        batches as a platform CSV + one HTML page per batch (Figure 1 layout)
+#   crowd_answers       per-worker answers: simulated worker model, or an imported platform file
+#   fetch_released_crowd / aggregate_crowd   A_ijk (equation (1), or the authors' release)
+#   crowd_scores, crowd_flips, crowd_misclassified, crowd_significance,
+#   crowd_aggregation_agreement, crowd_expert_check, crowd_task_example   final artifacts
+#   simulator_validation    simulated vs real crowd on the released (display, aggregate) pairs
+#   released_crowd_tables   target: Tables 3, 4, 7 and Figure 3 from the released labels only
+
+# ------------------------------------------------------------------ artifact registry
+for _ds in CLASSIFICATION:
+    _register("task_example", "figure", "crowd_task_example", _ds, ref="lu2024/figure1")
+    for _src in config["datasets"][_ds]["crowd_sources"]:
+        _name, _type = _src["name"], _src["type"]
+        _register("crowd_scores", "table", "crowd_scores", _ds, _name, paper_ref(_ds, "crowd_scores"))
+        _register("flip_counts", "table", "crowd_flips", _ds, _name, "lu2024/table7")
+        _register("flip_example", "table", "crowd_flips", _ds, _name, "lu2024/table6")
+        _register("flip_histogram", "figure", "crowd_flips", _ds, _name, "lu2024/figure3")
+        _register("significance", "table", "crowd_significance", _ds, _name)
+        if _type != "released":
+            _register("misclassified_counts", "table", "crowd_misclassified", _ds, _name,
+                      paper_ref(_ds, "misclassified_counts"))
+            _register("aggregation_agreement", "table", "crowd_aggregation_agreement", _ds, _name)
+            _register("expert_agreement", "table", "crowd_expert_check", _ds, _name)
+
+for _ds in VALIDATION:
+    if _ds not in CLASSIFICATION:
+        raise ValueError(f"config key 'crowd.validation.datasets.{_ds}': not a configured classification dataset")
+    _register("simulator_validation", "table", "simulator_validation", _ds,
+              note="simulated crowd vs the released human aggregates (held-out half of the samples)")
+
+
+rule released_crowd_tables:
+    input:
+        released_crowd_targets(),
+
+
+rule simulator_validation_tables:
+    input:
+        [f"{LU}/simulator_validation_{ds}.{ext}" for ds in VALIDATION for ext in ("csv", "md", "tex")],
+
+
+# ------------------------------------------------------------------ design, export, answers
+rule crowd_design:
+    input:
+        displays=f"{R}/saliency/{{dataset}}/{{sample_set}}/displays.parquet",
+    output:
+        tasks=f"{CROWD}/{{dataset}}/{{sample_set}}/design/tasks.parquet",
+        assignments=f"{CROWD}/{{dataset}}/{{sample_set}}/design/assignments.parquet",
+    params:
+        seed=lambda w: crowd_seed("design", w.dataset, w.sample_set),
+    log:
+        f"{R}/logs/crowd_design/{{dataset}}_{{sample_set}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_design.py"
+
+
+rule crowd_export:
+    input:
+        tasks=f"{CROWD}/{{dataset}}/{{sample_set}}/design/tasks.parquet",
+        assignments=f"{CROWD}/{{dataset}}/{{sample_set}}/design/assignments.parquet",
+    output:
+        directory(f"{CROWD}/{{dataset}}/{{sample_set}}/export"),
+    params:
+        label_names=crowd_label_names,
+    log:
+        f"{R}/logs/crowd_export/{{dataset}}_{{sample_set}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_export.py"
+
+
+rule crowd_answers:
+    input:
+        unpack(crowd_answers_input),
+    output:
+        answers=f"{CROWD}/{{dataset}}/{{sample_set}}/{{crowd_source}}/answers.parquet",
+        exclusions=f"{CROWD}/{{dataset}}/{{sample_set}}/{{crowd_source}}/exclusions.parquet",
+    params:
+        source=lambda w: crowd_source_cfg(w.dataset, w.crowd_source),
+        label_names=crowd_label_names,
+        seed=lambda w: crowd_seed("answers", w.dataset, w.sample_set, w.crowd_source),
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+    benchmark:
+        f"{R}/benchmarks/crowd_answers/{{dataset}}_{{sample_set}}_{{crowd_source}}.tsv"
+    log:
+        f"{R}/logs/crowd_answers/{{dataset}}_{{sample_set}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_answers.py"
+
+
+rule fetch_released_crowd:
+    output:
+        f"{CROWD}/{{dataset}}/released/{{crowd_source}}.tsv",
+    params:
+        source=lambda w: crowd_source_cfg(w.dataset, w.crowd_source),
+    log:
+        f"{R}/logs/fetch_released_crowd/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_fetch_released.py"
+
+
+rule aggregate_crowd:
+    input:
+        unpack(crowd_aggregate_input),
+    output:
+        f"{CROWD}/{{dataset}}/{{sample_set}}/{{crowd_source}}/aggregate.parquet",
+    params:
+        source_type=lambda w: crowd_source_cfg(w.dataset, w.crowd_source)["type"],
+        label_names=crowd_label_names,
+    log:
+        f"{R}/logs/aggregate_crowd/{{dataset}}_{{sample_set}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_aggregate.py"
+
+
+# ------------------------------------------------------------------ final artifacts
+rule crowd_scores:
+    input:
+        f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
+    output:
+        multiext(f"{LU}/crowd_scores_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+    params:
+        stem=lambda w: f"{LU}/crowd_scores_{w.dataset}_{w.crowd_source}",
+        paper_ref=lambda w: paper_ref(w.dataset, "crowd_scores"),
+        caption=lambda w: crowd_caption(
+            f"Crowd accuracy p_jk (%) per number of shown words and score s_j (equation (2)), ranks in "
+            f"brackets, {w.dataset}, crowd source {w.crowd_source}."),
+    log:
+        f"{R}/logs/crowd_scores/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_scores.py"
+
+
+rule crowd_flips:
+    input:
+        f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
+    output:
+        multiext(f"{LU}/flip_counts_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        multiext(f"{LU}/flip_example_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        report(multiext(f"{LU}/flip_histogram_{{dataset}}_{{crowd_source}}", ".png", ".pdf"),
+               category="Lu et al. 2024", subcategory="Figure 3"),
+    params:
+        counts=lambda w: f"{LU}/flip_counts_{w.dataset}_{w.crowd_source}",
+        example=lambda w: f"{LU}/flip_example_{w.dataset}_{w.crowd_source}",
+        hist=lambda w: f"{LU}/flip_histogram_{w.dataset}_{w.crowd_source}",
+        paper_ref=lambda w: paper_ref(w.dataset, "crowd_scores"),
+    log:
+        f"{R}/logs/crowd_flips/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_flips.py"
+
+
+rule crowd_misclassified:
+    input:
+        f"{CROWD}/{{dataset}}/misclassified/{{crowd_source}}/aggregate.parquet",
+    output:
+        multiext(f"{LU}/misclassified_counts_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+    params:
+        stem=lambda w: f"{LU}/misclassified_counts_{w.dataset}_{w.crowd_source}",
+        paper_ref=lambda w: paper_ref(w.dataset, "misclassified_counts"),
+        caption=lambda w: crowd_caption(
+            f"Misclassified samples recognised correctly by the crowd, per method and number of shown "
+            f"words, {w.dataset}, crowd source {w.crowd_source} (cf. Tables 8/9)."),
+    log:
+        f"{R}/logs/crowd_misclassified/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_misclassified.py"
+
+
+rule crowd_significance:
+    input:
+        f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
+    output:
+        multiext(f"{LU}/significance_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+    params:
+        stem=lambda w: f"{LU}/significance_{w.dataset}_{w.crowd_source}",
+        seed=lambda w: crowd_seed("bootstrap", w.dataset, w.crowd_source),
+        caption=lambda w: crowd_caption(
+            f"Each saliency method against RANDOM, {w.dataset}, crowd source {w.crowd_source}: bootstrap "
+            f"95% CIs of s_j (%), exact McNemar over (sample, k) with Holm correction, logistic GEE "
+            f"(clustered by sample), and whether the paper's claim holds."),
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=2000,
+    benchmark:
+        f"{R}/benchmarks/crowd_significance/{{dataset}}_{{crowd_source}}.tsv"
+    log:
+        f"{R}/logs/crowd_significance/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_significance.py"
+
+
+rule crowd_aggregation_agreement:
+    input:
+        tasks=f"{CROWD}/{{dataset}}/correct/design/tasks.parquet",
+        answers=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/answers.parquet",
+        aggregate=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
+    output:
+        multiext(f"{LU}/aggregation_agreement_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+    params:
+        stem=lambda w: f"{LU}/aggregation_agreement_{w.dataset}_{w.crowd_source}",
+        seed=lambda w: crowd_seed("dawid_skene", w.dataset, w.crowd_source),
+        caption=lambda w: crowd_caption(
+            f"Majority vote (equation (1)) vs Dawid-Skene (crowd-kit): accuracy (%) and how often they "
+            f"disagree on A_ijk, {w.dataset}, crowd source {w.crowd_source}."),
+    log:
+        f"{R}/logs/crowd_aggregation_agreement/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_agreement.py"
+
+
+rule crowd_expert_check:
+    input:
+        tasks=f"{CROWD}/{{dataset}}/correct/design/tasks.parquet",
+        aggregate=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
+        train=f"{R}/data/{{dataset}}/train.parquet",
+    output:
+        multiext(f"{LU}/expert_agreement_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+    params:
+        stem=lambda w: f"{LU}/expert_agreement_{w.dataset}_{w.crowd_source}",
+        label_names=crowd_label_names,
+        paper_ref=lambda w: paper_ref(w.dataset, "crowd_scores"),
+        seed=lambda w: crowd_seed("experts", w.dataset, w.crowd_source),
+        caption=lambda w: crowd_caption(
+            f"Expert check (section 4.1): simulated experts (higher skill, no lapses) vs the crowd's "
+            f"A_ijk on random tasks, {w.dataset}, crowd source {w.crowd_source}."),
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+    benchmark:
+        f"{R}/benchmarks/crowd_expert_check/{{dataset}}_{{crowd_source}}.tsv"
+    log:
+        f"{R}/logs/crowd_expert_check/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_expert.py"
+
+
+rule crowd_task_example:
+    input:
+        tasks=f"{CROWD}/{{dataset}}/correct/design/tasks.parquet",
+        export=f"{CROWD}/{{dataset}}/correct/export",
+    output:
+        report(multiext(f"{LU}/task_example_{{dataset}}", ".png", ".pdf"),
+               category="Lu et al. 2024", subcategory="Figure 1"),
+    params:
+        stem=lambda w: f"{LU}/task_example_{w.dataset}",
+        label_names=crowd_label_names,
+        title=lambda w: crowd_caption(f"A crowd task, {w.dataset}"),
+    log:
+        f"{R}/logs/crowd_task_example/{{dataset}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_task_example.py"
+
+
+rule fetch_validation_release:
+    output:
+        f"{CROWD}/validation/{{dataset}}/released.tsv",
+    params:
+        source=lambda w: VALIDATION[w.dataset],
+    log:
+        f"{R}/logs/fetch_validation_release/{{dataset}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_fetch_released.py"
+
+
+rule simulator_validation:
+    input:
+        unpack(validation_input),
+    output:
+        multiext(f"{LU}/simulator_validation_{{dataset}}", ".csv", ".md", ".tex"),
+        grid=f"{CROWD}/validation/{{dataset}}/grid_search.parquet",
+    params:
+        stem=lambda w: f"{LU}/simulator_validation_{w.dataset}",
+        label_names=crowd_label_names,
+        seed=lambda w: crowd_seed("validation", w.dataset),
+        caption=lambda w: crowd_caption(
+            f"Simulated crowd vs the real crowd on the released (display, human A_ijk) pairs, "
+            f"{w.dataset}: parameters fitted on half of the samples, reported on the other half "
+            f"(task agreement, accuracy correlations, Kendall tau of method rankings)."),
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+    benchmark:
+        f"{R}/benchmarks/simulator_validation/{{dataset}}.tsv"
+    log:
+        f"{R}/logs/simulator_validation/{{dataset}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_validation.py"

@@ -1,0 +1,18 @@
+"""Rule crowd_answers: per-worker answers from the simulated crowd or a platform file."""
+from saliency_repro.runtime import setup_logging
+
+setup_logging(snakemake.log[0])
+
+from saliency_repro.crowd.steps import run_platform_answers, run_simulated_answers  # noqa: E402
+
+crowd = snakemake.config["crowd"]
+source = snakemake.params.source
+if source["type"] == "simulated":
+    run_simulated_answers(snakemake.input.tasks, snakemake.input.assignments,
+                          snakemake.input.train, snakemake.params.label_names,
+                          crowd["simulated"], snakemake.params.seed,
+                          snakemake.output.answers, snakemake.output.exclusions)
+else:
+    run_platform_answers(source, snakemake.input.tasks, snakemake.params.label_names,
+                         crowd["workers_per_task"], crowd["tasks_per_worker"], crowd["platform"],
+                         snakemake.output.answers, snakemake.output.exclusions)

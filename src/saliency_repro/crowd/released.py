@@ -1,0 +1,115 @@
+"""The authors' released aggregated crowd labels (xtlu/lreccoling_evaluation).
+
+Format (see the data README): tab-separated despite the ``.csv`` name, header
+``Text Label Saliency Words Correct``; a row with ``Saliency == N/A`` and ``Words == All``
+starts a sample (its full text); the next rows are that sample's displays, one per (method, k),
+with ``Correct`` = the majority-vote aggregate A_ijk. Per-worker labels are not released, so
+this source gives A_ijk directly and no answers table.
+
+Every malformed row is reported as ``file:line: problem`` (line numbers count the header as
+line 1), because a silently mis-parsed release would change the paper's tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from saliency_repro.crowd.design import task_id
+from saliency_repro.names import from_release
+
+HEADER = ["Text", "Label", "Saliency", "Words", "Correct"]
+
+
+class ReleasedFormatError(ValueError):
+    """The released file does not have the documented layout; the message names file:line."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """Parsed release: ``samples`` (sample_id, text, label) and ``aggregate``
+    (sample_id, method, k, label, correct, display, task_id), in file order."""
+
+    samples: pd.DataFrame
+    aggregate: pd.DataFrame
+
+
+def read_release(path: str | os.PathLike, n_classes: int | None = None,
+                 sample_prefix: str = "r") -> Release:
+    """Parse one released file; sample ids are ``{sample_prefix}{index:03d}`` in file order."""
+    path = Path(path)
+    samples: list[dict] = []
+    rows: list[dict] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader, None)
+        if header is None:
+            raise ReleasedFormatError(f"{path}:1: empty file")
+        if [h.strip() for h in header] != HEADER:
+            raise ReleasedFormatError(
+                f"{path}:1: header {header!r}, expected the tab-separated {HEADER!r}")
+        current: dict | None = None
+        for lineno, fields in enumerate(reader, start=2):
+            where = f"{path}:{lineno}"
+            if not fields or fields == [""]:
+                continue
+            if len(fields) != len(HEADER):
+                raise ReleasedFormatError(
+                    f"{where}: {len(fields)} tab-separated fields, expected {len(HEADER)}")
+            text, label_s, saliency, words, correct = fields
+            try:
+                label = int(label_s)
+            except ValueError:
+                raise ReleasedFormatError(f"{where}: Label {label_s!r} is not an integer") from None
+            if n_classes is not None and not 0 <= label < n_classes:
+                raise ReleasedFormatError(f"{where}: Label {label} outside 0..{n_classes - 1}")
+            if saliency == "N/A":
+                if words != "All" or correct != "N/A":
+                    raise ReleasedFormatError(
+                        f"{where}: a full-text row needs Words 'All' and Correct 'N/A', "
+                        f"got {words!r}, {correct!r}")
+                current = {"sample_id": f"{sample_prefix}{len(samples):03d}", "text": text,
+                           "label": label, "line": lineno}
+                samples.append(current)
+                continue
+            if current is None:
+                raise ReleasedFormatError(f"{where}: display row before the first full-text row")
+            try:
+                method = from_release(saliency)
+            except ValueError as exc:
+                raise ReleasedFormatError(f"{where}: {exc}") from None
+            try:
+                k = int(words)
+            except ValueError:
+                raise ReleasedFormatError(f"{where}: Words {words!r} is not an integer k") from None
+            if correct not in ("0", "1"):
+                raise ReleasedFormatError(f"{where}: Correct {correct!r} is not 0 or 1")
+            if label != current["label"]:
+                raise ReleasedFormatError(
+                    f"{where}: Label {label} differs from its sample's label {current['label']} "
+                    f"(line {current['line']})")
+            rows.append({"sample_id": current["sample_id"], "method": method, "k": k,
+                         "label": label, "correct": int(correct), "display": text,
+                         "line": lineno})
+    if not samples:
+        raise ReleasedFormatError(f"{path}: no samples")
+    agg = pd.DataFrame(rows)
+    dup = agg.duplicated(["sample_id", "method", "k"], keep="first")
+    if dup.any():
+        line = int(agg.loc[dup, "line"].iloc[0])
+        raise ReleasedFormatError(f"{path}:{line}: second row for the same sample, method and k")
+    sizes = agg.groupby("sample_id").size()
+    expected = agg["method"].nunique() * agg["k"].nunique()
+    short = sizes[sizes != expected]
+    if len(short):
+        first = next(s for s in samples if s["sample_id"] == short.index[0])
+        raise ReleasedFormatError(
+            f"{path}:{first['line']}: sample has {int(short.iloc[0])} display rows, expected "
+            f"{expected} (every method x every k)")
+    agg["task_id"] = [task_id(s, m, k) for s, m, k in
+                      zip(agg["sample_id"], agg["method"], agg["k"], strict=True)]
+    return Release(samples=pd.DataFrame(samples), aggregate=agg)

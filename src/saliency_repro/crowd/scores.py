@@ -1,0 +1,150 @@
+"""Scores of saliency methods from A_ijk: equation (2), ranks, Flips and Aids (Lu et al. 2024).
+
+- p_jk = mean_i A_ijk (accuracy of method j with k shown words);
+- w_k = sum_j sum_k p_jk / (K^2 sum_j p_jk): a k where all methods do worse weighs more;
+- s_j = sum_k w_k p_jk.
+Ranks are competition ranks (ties share the best rank, the next rank is skipped), as printed
+in Tables 3 and 4 (e.g. two methods at 81 % both rank 1, the next ranks 3).
+
+A sample is *Flipped* for method j when humans recognise its label with some k1 words but not
+with some k2 > k1 (section 4.2 Q3). *Aids* follows the caption of Table 7:
+Aids = N - #Flips - #(samples recognised at every k).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from saliency_repro.names import METHOD_ORDER, paper_name
+
+
+def method_order(methods) -> list[str]:
+    """Methods in the paper's table order, unknown ones last."""
+    known = [m for m in METHOD_ORDER if m in set(methods)]
+    return known + sorted(set(methods) - set(known))
+
+
+def accuracy(aggregate: pd.DataFrame) -> pd.DataFrame:
+    """p_jk as a methods x k frame (fractions in [0, 1])."""
+    p = aggregate.pivot_table(index="method", columns="k", values="correct", aggfunc="mean")
+    return p.loc[method_order(p.index)].sort_index(axis=1)
+
+
+def weights(p: pd.DataFrame) -> pd.Series:
+    """w_k of equation (2)."""
+    K = p.shape[1]
+    return p.to_numpy().sum() / (K * K * p.sum(axis=0))
+
+
+def score(p: pd.DataFrame) -> pd.Series:
+    """s_j of equation (2) (same scale as p)."""
+    return (p * weights(p)).sum(axis=1)
+
+
+def competition_rank(values: pd.Series) -> pd.Series:
+    """1 = best; ties share the smaller rank ("1224" ranking)."""
+    return values.rank(method="min", ascending=False).astype(int)
+
+
+def scores_frame(aggregate: pd.DataFrame) -> pd.DataFrame:
+    """Long numeric frame: method, k (or 'Score'), value_% , rank."""
+    p = accuracy(aggregate) * 100
+    rows = []
+    for k in p.columns:
+        ranks = competition_rank(p[k].round(6))
+        rows += [{"method": m, "column": f"{k} Words", "value": float(p.at[m, k]),
+                  "rank": int(ranks[m])} for m in p.index]
+    s = score(p)
+    ranks = competition_rank(s.round(6))
+    rows += [{"method": m, "column": "Score", "value": float(s[m]), "rank": int(ranks[m])}
+             for m in p.index]
+    return pd.DataFrame(rows)
+
+
+def fmt_cell(value: float, rank: int, column: str) -> str:
+    """Cell as printed in Tables 3/4: integer % for k columns, one decimal for Score."""
+    v = f"{value:.1f}" if column == "Score" else f"{value:.0f}"
+    return f"{v} ({rank})"
+
+
+def wide_scores(long: pd.DataFrame) -> pd.DataFrame:
+    """Paper layout: one row per method, one column per k, then Score, cells 'value (rank)'."""
+    cells = long.assign(cell=[fmt_cell(v, r, c) for v, r, c in
+                              zip(long["value"], long["rank"], long["column"], strict=True)])
+    wide = cells.pivot(index="method", columns="column", values="cell")
+    cols = sorted([c for c in wide.columns if c != "Score"], key=lambda c: int(c.split()[0]))
+    wide = wide.loc[method_order(wide.index), cols + ["Score"]]
+    wide.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in wide.index])
+    return wide.reset_index(drop=True).rename_axis(columns=None)
+
+
+def flips(aggregate: pd.DataFrame) -> pd.DataFrame:
+    """Per (sample, method): flipped, all_correct, aided (Aids definition of Table 7)."""
+    rows = []
+    for (sid, method), grp in aggregate.groupby(["sample_id", "method"], sort=False):
+        a = grp.sort_values("k")["correct"].to_numpy()
+        # flipped: some earlier 1 followed later by a 0
+        seen_one = np.maximum.accumulate(a) > 0
+        flipped = bool(np.any((a[1:] == 0) & seen_one[:-1])) if len(a) > 1 else False
+        all_correct = bool(a.all())
+        rows.append({"sample_id": sid, "method": method, "flipped": flipped,
+                     "all_correct": all_correct, "aided": not flipped and not all_correct})
+    return pd.DataFrame(rows)
+
+
+def flip_counts(aggregate: pd.DataFrame) -> pd.DataFrame:
+    """Table 7 columns for one dataset: method, Flips, Aids, all-correct, N."""
+    f = flips(aggregate)
+    n = aggregate["sample_id"].nunique()
+    g = f.groupby("method").agg(Flips=("flipped", "sum"), All_correct=("all_correct", "sum"))
+    g = g.loc[method_order(g.index)]
+    g["Aids"] = n - g["Flips"] - g["All_correct"]
+    g["N"] = n
+    g.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in g.index])
+    return g.reset_index(drop=True)[["Method", "Flips", "Aids", "All_correct", "N"]]
+
+
+def flip_histogram_counts(aggregate: pd.DataFrame) -> pd.Series:
+    """Figure 3 data: number of samples (value) by number of methods it Flipped with (index)."""
+    f = flips(aggregate)
+    per_sample = f.groupby("sample_id")["flipped"].sum()
+    n_methods = f["method"].nunique()
+    return per_sample.value_counts().reindex(range(n_methods + 1), fill_value=0).sort_index()
+
+
+def flip_example(aggregate: pd.DataFrame, prefer: str = "integrated_gradients") -> pd.DataFrame:
+    """A Table 6-style example: the displays of one Flipped (sample, method) with A per k.
+
+    Picks the Flipped pair of ``prefer`` (the paper shows INTEGRATED GRADIENT) whose outcome
+    pattern has the most 1-then-0 changes, first in sample order; any method when ``prefer``
+    never Flips. Returns an empty frame when nothing Flips.
+    """
+    f = flips(aggregate)
+    flipped = f[f["flipped"]]
+    if flipped.empty:
+        return pd.DataFrame(columns=["Method", "sample_id", "# Words", "Correct", "Text"])
+    pick = flipped[flipped["method"] == prefer]
+    if pick.empty:
+        pick = flipped
+    sid, method = pick.iloc[0]["sample_id"], pick.iloc[0]["method"]
+    rows = aggregate[(aggregate["sample_id"] == sid) & (aggregate["method"] == method)]
+    rows = rows.sort_values("k")
+    return pd.DataFrame({
+        "Method": paper_name(method) if method in METHOD_ORDER else method,
+        "sample_id": sid,
+        "# Words": rows["k"].to_numpy(),
+        "Correct": np.where(rows["correct"].to_numpy() == 1, "✓", "✗"),
+        "Text": rows["display"].to_numpy() if "display" in rows else "",
+    })
+
+
+def misclassified_counts(aggregate: pd.DataFrame) -> pd.DataFrame:
+    """Tables 8/9: count of samples recognised correctly per method and k."""
+    c = aggregate.pivot_table(index="method", columns="k", values="correct", aggfunc="sum")
+    c = c.loc[method_order(c.index)].sort_index(axis=1).astype(int)
+    c.columns = [f"{k} Words" for k in c.columns]
+    c.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in c.index])
+    out = c.reset_index(drop=True)
+    out["N"] = int(aggregate["sample_id"].nunique())
+    return out

@@ -1,0 +1,179 @@
+"""The simulated crowd: workers who read a display and answer from the shown words alone.
+
+Worker model (all parameters under ``crowd.simulated`` in the config):
+
+- a *reader* knows word-label associations: a scikit-learn bag-of-words logistic regression
+  trained on the dataset's training split (never on the evaluated samples). For a display it
+  gives class probabilities p from the shown words only (hidden words, ``.``, carry nothing);
+- worker m has a *skill* s_m drawn from a log-normal population distribution
+  (median ``skill_median``, log-sd ``skill_sigma``); the worker's belief is q ∝ p^{s_m}, so a
+  skilled worker trusts weak cues more (s > 1 sharpens, s < 1 flattens);
+- the worker answers "I don't know" when max q < 1/C + ``idk_margin`` (1 - 1/C), i.e. the best
+  guess is not clearly better than chance;
+- with probability ``lapse_rate`` the worker lapses and clicks a uniformly random class;
+- otherwise the answer is drawn from q (people probability-match rather than always taking the
+  most likely class).
+
+Only the (task, worker) pairs of the design are answered, so the sparsity of L_ijkm is the
+paper's. Experts (section 4.1) are the same model with ``expert_skill_factor`` times the skill
+and ``expert_lapse_rate``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+import pandas as pd
+
+from saliency_repro.crowd import IDK
+
+LOG = logging.getLogger(__name__)
+
+TOKEN = r"[^\W_]+"
+
+
+@dataclass(frozen=True)
+class WorkerModel:
+    """Parameters of the simulated worker population (defaults = demo settings)."""
+
+    skill_median: float = 2.0
+    skill_sigma: float = 0.5
+    idk_margin: float = 0.15
+    lapse_rate: float = 0.05
+    reader_C: float = 1.0
+    reader_max_train: int = 20000
+    expert_skill_factor: float = 3.0
+    expert_lapse_rate: float = 0.0
+    experts_per_task: int = 1
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> WorkerModel:
+        """Build from ``crowd.simulated``; unknown keys are an error naming the key."""
+        cfg = dict(cfg or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(cfg) - known
+        if unknown:
+            raise ValueError(f"config key 'crowd.simulated.{sorted(unknown)[0]}' is unknown; "
+                             f"known keys: {sorted(known)}")
+        return cls(**cfg)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def display_words(display: str) -> str:
+    """The words a worker sees in a display, space-joined (``.`` = hidden word, dropped)."""
+    return " ".join(re.findall(TOKEN, display))
+
+
+def merge_wordpieces(text: str) -> str:
+    """Undo BERT word pieces (``homo ##gen ##ization`` -> ``homogenization``)."""
+    return re.sub(r"\s+##", "", text)
+
+
+class Reader:
+    """Bag-of-words knowledge of word-label associations (see module docstring)."""
+
+    def __init__(self, n_classes: int, C: float = 1.0) -> None:
+        self.n_classes = n_classes
+        self.C = C
+        self.vectorizer = None
+        self.model = None
+
+    def fit(self, texts, labels, max_rows: int | None = None, seed: int = 0) -> Reader:
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        texts = pd.Series(list(texts)).map(merge_wordpieces)
+        labels = np.asarray(list(labels), dtype=int)
+        if max_rows and len(texts) > max_rows:
+            keep = np.random.default_rng(seed).choice(len(texts), max_rows, replace=False)
+            texts, labels = texts.iloc[keep], labels[keep]
+        self.vectorizer = CountVectorizer(token_pattern=TOKEN, lowercase=True, binary=True)
+        X = self.vectorizer.fit_transform(texts)
+        self.model = LogisticRegression(C=self.C, max_iter=2000)
+        self.model.fit(X, labels)
+        LOG.info("reader: %d texts, vocabulary %d, train accuracy %.3f", X.shape[0],
+                 X.shape[1], self.model.score(X, labels))
+        return self
+
+    def proba(self, displays) -> np.ndarray:
+        """Class probabilities (rows: displays, columns: all C classes) from shown words."""
+        X = self.vectorizer.transform([display_words(d) for d in displays])
+        p = np.full((X.shape[0], self.n_classes), 0.0)
+        p[:, self.model.classes_] = self.model.predict_proba(X)
+        p = np.clip(p, 1e-9, None)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def draw_skills(worker_ids, model: WorkerModel, seed: int) -> pd.Series:
+    """Per-worker skill from the population distribution, in sorted worker-id order."""
+    ids = sorted(set(worker_ids))
+    rng = np.random.default_rng(seed)
+    s = np.exp(np.log(model.skill_median) + model.skill_sigma * rng.standard_normal(len(ids)))
+    return pd.Series(s, index=ids, name="skill")
+
+
+def answer(p: np.ndarray, skill: np.ndarray, model: WorkerModel, rng: np.random.Generator,
+           lapse_rate: float | None = None) -> np.ndarray:
+    """One answer per row: ``p`` reader probabilities (n x C), ``skill`` per row (n)."""
+    n, C = p.shape
+    lapse = model.lapse_rate if lapse_rate is None else lapse_rate
+    logq = skill[:, None] * np.log(p)
+    q = np.exp(logq - logq.max(axis=1, keepdims=True))
+    q /= q.sum(axis=1, keepdims=True)
+    threshold = 1.0 / C + model.idk_margin * (1.0 - 1.0 / C)
+    u = rng.random(n)
+    drawn = (q.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1).clip(max=C - 1)
+    out = np.where(q.max(axis=1) < threshold, IDK, drawn)
+    lapsed = u < lapse
+    out[lapsed] = rng.integers(0, C, lapsed.sum())
+    return out.astype(int)
+
+
+def simulate_answers(assignments: pd.DataFrame, tasks: pd.DataFrame, reader: Reader,
+                     model: WorkerModel, seed: int) -> pd.DataFrame:
+    """Fill L_ijkm for the assigned (task, worker) pairs only (answers table of the contract)."""
+    t = tasks.set_index("task_id")
+    probs = pd.DataFrame(reader.proba(t["display"]), index=t.index)
+    skills = draw_skills(assignments["worker_id"], model, seed)
+    rng = np.random.default_rng(seed + 1)
+    p = probs.loc[assignments["task_id"]].to_numpy()
+    s = skills.loc[assignments["worker_id"]].to_numpy()
+    out = assignments[["task_id", "sample_id", "method", "k", "worker_id"]].copy()
+    out["answer"] = answer(p, s, model, rng)
+    return out.reset_index(drop=True)
+
+
+def expert_model(model: WorkerModel) -> WorkerModel:
+    """The expert population: more skilled, no lapses (section 4.1's lab members)."""
+    return replace(model, skill_median=model.skill_median * model.expert_skill_factor,
+                   lapse_rate=model.expert_lapse_rate)
+
+
+def simulate_independent(p: np.ndarray, n_workers: int, model: WorkerModel,
+                         seed: int) -> np.ndarray:
+    """n_workers fresh workers per display (rows of ``p``): answers array (n x n_workers)."""
+    rng = np.random.default_rng(seed)
+    n = p.shape[0]
+    skills = np.exp(np.log(model.skill_median)
+                    + model.skill_sigma * rng.standard_normal((n, n_workers)))
+    cols = [answer(p, skills[:, r], model, rng) for r in range(n_workers)]
+    return np.stack(cols, axis=1)
+
+
+def eq1_from_matrix(answers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Equation (1) on a dense (tasks x workers) answer matrix; same rule as
+    :func:`saliency_repro.crowd.aggregate.majority_vote` (IDK counts as an answered label)."""
+    labels = np.asarray(labels)
+    true_votes = (answers == labels[:, None]).sum(axis=1)
+    values = np.unique(answers)
+    best_other = np.zeros(len(labels), dtype=int)
+    for v in values:
+        votes = (answers == v).sum(axis=1)
+        votes = np.where(labels == v, 0, votes)
+        best_other = np.maximum(best_other, votes)
+    return ((true_votes > 0) & (true_votes > best_other)).astype(int)
