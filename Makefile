@@ -30,7 +30,7 @@ paper: setup
 
 ## Lu et al. Tables 3, 4, 7 and Figure 3 from the authors' released labels alone.
 released: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile configs/paper.yaml released_crowd_tables $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake released_crowd_tables --cores $(CORES) --configfile configs/paper.yaml $(SNAKEMAKE_ARGS)
 
 test: setup
 	$(BIN)/python -m pytest -q --timeout=1500

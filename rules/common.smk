@@ -104,13 +104,15 @@ VALIDATION = config["crowd"].get("validation", {}).get("datasets", {})
 
 
 def released_crowd_targets():
-    """Tables 3, 4 (crowd_scores), 7 (flip_counts) and Figure 3 of every released source."""
+    """Tables 3, 4 (crowd_scores), 7 (flip_counts), Figure 3 and the significance tests of
+    every released source: all of them need the released labels only."""
     out = []
     for ds in CLASSIFICATION:
         for src in crowd_sources(ds, "released"):
             stem = f"{LU}/{{a}}_{ds}_{src}"
             for a, exts in [("crowd_scores", ("csv", "md", "tex")), ("flip_counts", ("csv", "md", "tex")),
-                            ("flip_histogram", ("png", "pdf"))]:
+                            ("flip_histogram", ("png", "pdf")),
+                            ("significance", ("csv", "md", "tex"))]:
                 out += [f"{stem.format(a=a)}.{e}" for e in exts]
     return out
 

@@ -106,6 +106,17 @@ def teacher_forced(
     """Log-probability [B] of one given summary for every input of the batch, and the
     teacher-forced attention [B, T, S]. Differentiable when ``src_embeddings`` requires grad
     (gradient attributions); ``attention`` [B or 1, T, S] freezes every step."""
+    logits, att, tgt = _teacher_forced(model, items, summary, stopped, attention, src_embeddings)
+    lp = torch.log_softmax(logits.double(), dim=-1).gather(-1, tgt[..., None]).squeeze(-1)
+    return lp.sum(-1), att
+
+
+def _teacher_forced(
+    model: Summarizer, items: Sequence[Perturbed], summary: Sequence[int], stopped: bool,
+    attention: torch.Tensor | None, src_embeddings: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits [B, T, V], attention [B, T, S] and target ids [B, T] of one summary forced on
+    every input of the batch."""
     device = next(model.parameters()).device
     src, emb, lengths = encode_inputs(model, items, device)
     if src_embeddings is not None:
@@ -117,8 +128,7 @@ def teacher_forced(
     if attention is not None:
         attention = attention.to(device).expand(B, -1, -1)
     logits, att = model(src, dec, lengths=lengths, attention=attention, src_embeddings=emb)
-    lp = torch.log_softmax(logits.double(), dim=-1).gather(-1, tgt[..., None]).squeeze(-1)
-    return lp.sum(-1), att
+    return logits, att, tgt
 
 
 def target_logits(
@@ -127,14 +137,6 @@ def target_logits(
 ) -> torch.Tensor:
     """Sum over steps of the logit of each summary word [B] (the quantity LRP explains, summed
     over output words), under teacher forcing."""
-    device = next(model.parameters()).device
-    src, emb, lengths = encode_inputs(model, items, device)
-    if src_embeddings is not None:
-        emb = src_embeddings
-    dec_in, targets = decoder_io(summary, stopped)
-    B = src.shape[0]
-    dec = torch.tensor([dec_in], dtype=torch.long, device=device).expand(B, -1)
-    tgt = torch.tensor([targets], dtype=torch.long, device=device).expand(B, -1)
-    logits, _ = model(src, dec, lengths=lengths, src_embeddings=emb)
+    logits, _, tgt = _teacher_forced(model, items, summary, stopped, None, src_embeddings)
     picked = logits.gather(-1, tgt[..., None]).squeeze(-1)
     return picked[:, : max(1, len(summary))].sum(-1)  # the words, not [STOP] (as LRP)
