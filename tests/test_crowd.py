@@ -65,9 +65,18 @@ def test_design_deterministic_and_seeded():
     assert not a1.equals(a3)
 
 
-def test_design_rejects_batches_larger_than_samples():
-    with pytest.raises(DesignError, match="exceeds the number of samples"):
-        assign_workers(build_tasks(displays(3)), 2, 4, seed=0)
+def test_design_caps_batches_at_the_number_of_samples():
+    tasks = build_tasks(displays(3))
+    design = assign_workers(tasks, 2, 4, seed=0)
+    per_worker = design.groupby("worker_id")
+    assert per_worker.size().max() == 3  # B = 4 > 3 samples: batches of 3
+    assert (per_worker["sample_id"].nunique() == per_worker.size()).all()
+    assert (design.groupby("task_id").size() == 2).all() and design["task_id"].nunique() == len(tasks)
+
+
+def test_design_of_an_empty_sample_set_is_empty():
+    empty = build_tasks(displays(3)).iloc[0:0]
+    assert assign_workers(empty, 5, 40, seed=0).empty
 
 
 def test_validate_design_catches_repeated_sample():

@@ -63,11 +63,15 @@ def assign_workers(
     """
     R, B = int(workers_per_task), int(tasks_per_worker)
     n_samples = tasks["sample_id"].nunique()
+    if n_samples == 0:
+        LOG.warning("no tasks to assign (empty sample set)")
+        return pd.DataFrame(columns=[*TASK_COLUMNS, "worker_id", "position"])
     if B > n_samples:
-        raise DesignError(
-            f"tasks_per_worker={B} exceeds the number of samples ({n_samples}): a worker may see "
-            "each sample at most once (lower crowd.tasks_per_worker)"
-        )
+        # A worker sees each sample at most once, so a batch can hold at most one task per
+        # sample; a smaller sample set (e.g. few misclassified items) gets smaller batches.
+        LOG.warning("tasks_per_worker=%d exceeds the number of samples (%d): batches of %d tasks "
+                    "instead (a worker sees each sample at most once)", B, n_samples, n_samples)
+        B = n_samples
     rng = np.random.default_rng(seed)
     # open slots per sample: each task repeated R times, copies interleaved (task order shuffled
     # once per round) so that consecutive pops from one sample are different tasks
