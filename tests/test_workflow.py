@@ -27,6 +27,11 @@ REDUCED = {
     "saliency": {"n_samples": 12, "k": [5, 10, 20], "ig_steps": 8, "ig_internal_batch_size": 8,
                  "lime_samples": 40},
     "crowd": {"tasks_per_worker": 12, "bootstrap": 50, "expert_tasks": 20},
+    "classifier": {"epochs": 6},
+    "summarizer": {"training": {"epochs": 6}},
+    "lrp": {"n_articles": 20},
+    "counterfactual": {"n_articles": 12, "k": [2, 4], "random_draws": 6, "ig_steps": 4,
+                       "ig_internal_batch_size": 4},
 }
 
 
