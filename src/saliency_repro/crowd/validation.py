@@ -27,9 +27,11 @@ from saliency_repro.crowd.simulate import Reader, WorkerModel, eq1_from_matrix, 
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_GRID = {"skill_median": [0.5, 1.0, 2.0, 4.0, 8.0],
+# Wide enough that the fitted values of both released datasets lie inside it (a fit at the
+# edge of the grid would mean the search stopped, not that the optimum was found).
+DEFAULT_GRID = {"skill_median": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
                 "idk_margin": [0.0, 0.1, 0.2, 0.3, 0.5],
-                "lapse_rate": [0.05, 0.15, 0.3]}
+                "lapse_rate": [0.05, 0.15, 0.3, 0.45]}
 
 
 def split_samples(samples: pd.DataFrame, fit_fraction: float, seed: int) -> tuple[set, set]:
