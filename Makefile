@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup reproduce paper released test lint dry-run bench clean
+.PHONY: setup reproduce paper released test lint dry-run bench report clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ lint: setup
 dry-run: setup
 	$(BIN)/snakemake -n --cores 1
 	$(BIN)/snakemake -n --cores 1 --configfile configs/paper.yaml
+
+## Snakemake's HTML report of the demo run (figures, captions, provenance, runtimes).
+report: setup
+	$(BIN)/snakemake --report paper_figures/demo/report.html $(SNAKEMAKE_ARGS)
 
 ## Speed of the batched LRP and attribution against their one-at-a-time versions (printed).
 bench: setup
