@@ -1,22 +1,20 @@
 """Recompute the paper's Tables 3, 4 and 7 from the authors' released labels.
 
-Needs the shared data folder (env SALIENCY_REPRO_SHARED_DATA, default /work/shared/data);
+Needs the shared data folder (env SALIENCY_REPRO_SHARED_DATA, default ../shared/data beside the repo);
 skipped cleanly when absent. The comparison reports which cells differ from the printed paper
 and checks only that everything else agrees; it does not force agreement.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from conftest import shared_data_dir
 
 from saliency_repro.crowd import compare, paper_values
 from saliency_repro.crowd.released import read_release
 from saliency_repro.crowd.scores import flip_counts, flip_histogram_counts, scores_frame
 
-SHARED = Path(os.environ.get("SALIENCY_REPRO_SHARED_DATA", "/work/shared/data"))
+SHARED = shared_data_dir()
 RELEASE = SHARED / "lu2024-crowd-release"
 
 pytestmark = pytest.mark.shared_data

@@ -1,11 +1,11 @@
 """Top-k with deterministic ties and the display format, round-tripped on the released data."""
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_data_dir
 
 from saliency_repro.saliency.display import (
     displays_for_sample,
@@ -49,7 +49,7 @@ def test_displays_for_sample_shows_min_k_n():
 
 
 def _release_dir() -> Path:
-    return Path(os.environ.get("SALIENCY_REPRO_SHARED_DATA", "/work/shared/data")) / "lu2024-crowd-release"
+    return shared_data_dir() / "lu2024-crowd-release"
 
 
 @pytest.mark.shared_data
