@@ -263,6 +263,26 @@ def test_mturk_layout(tmp_path, small_tasks):
         read_mturk(bad, small_tasks, LABELS)
 
 
+@pytest.mark.parametrize(
+    ("reader", "content", "message"),
+    [
+        (read_long, "task_id,worker_id,answer\ns0|random|5,A,positive\ns0|lime|5,B\n",
+         r"f.csv:3: wrong number of fields"),
+        (read_long, "task_id,worker_id,answer,seconds\ns0|random|5,A,positive,fast\n",
+         r"f.csv:2: seconds 'fast' is not a number"),
+        (read_mturk, "WorkerId,WorkTimeInSeconds,Input.task_id_1,Answer.answer_1\n"
+                     "W1,400,s0|random|5,positive,extra\n", r"f.csv:2: wrong number of fields"),
+        (read_mturk, "WorkerId,WorkTimeInSeconds,Input.task_id_1,Answer.answer_1\n"
+                     "W1,4 min,s0|random|5,positive\n", r"f.csv:2: WorkTimeInSeconds '4 min' is not a number"),
+    ],
+)
+def test_platform_files_with_bad_rows_name_the_line(tmp_path, small_tasks, reader, content, message):
+    path = tmp_path / "f.csv"
+    path.write_text(content)
+    with pytest.raises(PlatformFormatError, match=message):
+        reader(path, small_tasks, LABELS)
+
+
 def test_exclusion_rule_design_break_and_all_idk(small_tasks):
     ans = pd.DataFrame({
         "task_id": ["s0|random|5", "s0|lime|5", "s1|random|5", "s2|lime|5", "s3|lime|5"],

@@ -20,63 +20,58 @@ def _name(m: str) -> str:
     return paper_name(m) if m in METHOD_ORDER else m
 
 
+def _row(method: str, cells) -> dict:
+    """One table row from ``(column, recomputed, printed)`` cells: both values side by side,
+    ``≠`` on a recomputed value that differs from the printed one, and the list in 'differs'."""
+    row: dict = {"Method": _name(method)}
+    diffs = []
+    for col, rec, paper in cells:
+        differs = str(rec) != str(paper)
+        row[col] = f"{rec}{MARK}" if differs else f"{rec}"
+        row[f"{col} [paper]"] = paper
+        if differs:
+            diffs.append(f"{col}: {rec} vs {paper}")
+    row["differs"] = "; ".join(diffs)
+    return row
+
+
 def scores_vs_paper(long: pd.DataFrame, printed: dict) -> pd.DataFrame:
-    """Tables 3/4: columns '<col>' (recomputed), '<col> [paper]', and 'differs'."""
+    """Tables 3/4: columns '<col>' (recomputed), '<col> [paper]', and 'differs'.
+
+    Cells are compared as printed: accuracy % and rank, e.g. ``66 (3)``."""
     columns = [f"{k} Words" for k in KS] + ["Score"]
-    rows = []
-    for m in method_order(set(long["method"]) | set(printed)):
-        row: dict = {"Method": _name(m)}
-        diffs = []
+
+    def cells(m):
         for ci, col in enumerate(columns):
             rec = long[(long["method"] == m) & (long["column"] == col)]
             paper = printed.get(m, [None] * len(columns))[ci]
             rec_cell = fmt_cell(rec["value"].iloc[0], int(rec["rank"].iloc[0]), col) if len(rec) else "—"
             paper_cell = fmt_cell(paper[0], paper[1], col) if paper is not None else "—"
-            if rec_cell != paper_cell:
-                diffs.append(f"{col}: {rec_cell} vs {paper_cell}")
-                rec_cell += MARK
-            row[col] = rec_cell
-            row[f"{col} [paper]"] = paper_cell
-        row["differs"] = "; ".join(diffs)
-        rows.append(row)
-    return pd.DataFrame(rows)
+            yield col, rec_cell, paper_cell
+
+    return pd.DataFrame([_row(m, cells(m)) for m in method_order(set(long["method"]) | set(printed))])
 
 
 def flips_vs_paper(counts: pd.DataFrame, printed: dict) -> pd.DataFrame:
     """Table 7 for one dataset: Flips, Aids recomputed and printed, with 'differs'."""
     by_name = counts.set_index("Method")
-    rows = []
-    for m in method_order(printed):
+
+    def cells(m):
         rec = by_name.loc[_name(m)] if _name(m) in by_name.index else None
-        row: dict = {"Method": _name(m)}
-        diffs = []
         for i, col in enumerate(["Flips", "Aids"]):
-            r = int(rec[col]) if rec is not None else None
-            p = printed[m][i]
-            row[col] = f"{r}{MARK}" if r != p else f"{r}"
-            row[f"{col} [paper]"] = p
-            if r != p:
-                diffs.append(f"{col}: {r} vs {p}")
-        row["differs"] = "; ".join(diffs)
-        rows.append(row)
-    return pd.DataFrame(rows)
+            yield col, (int(rec[col]) if rec is not None else None), printed[m][i]
+
+    return pd.DataFrame([_row(m, cells(m)) for m in method_order(printed)])
 
 
 def counts_vs_paper(counts: pd.DataFrame, printed: dict) -> pd.DataFrame:
     """Tables 8/9: per k counts recomputed and printed, with 'differs'."""
     by_name = counts.set_index("Method")
-    rows = []
-    for m in method_order(set(printed)):
-        row: dict = {"Method": _name(m)}
-        diffs = []
+
+    def cells(m):
         for i, k in enumerate(KS):
             col = f"{k} Words"
-            r = int(by_name.at[_name(m), col]) if (_name(m) in by_name.index and col in by_name) else None
-            p = printed[m][i]
-            row[col] = f"{r}{MARK}" if r != p else f"{r}"
-            row[f"{col} [paper]"] = p
-            if r != p:
-                diffs.append(f"{col}: {r} vs {p}")
-        row["differs"] = "; ".join(diffs)
-        rows.append(row)
-    return pd.DataFrame(rows)
+            known = _name(m) in by_name.index and col in by_name
+            yield col, (int(by_name.at[_name(m), col]) if known else None), printed[m][i]
+
+    return pd.DataFrame([_row(m, cells(m)) for m in method_order(set(printed))])

@@ -58,8 +58,21 @@ def _rows(path: Path):
             raise PlatformFormatError(f"{path}:1: empty file or missing header")
         start = reader.line_num + 1
         for row in reader:
+            if None in row or any(v is None for v in row.values()):
+                raise PlatformFormatError(f"{path}:{start}: wrong number of fields")
             yield start, reader.fieldnames, row
             start = reader.line_num + 1
+
+
+def _seconds(row: dict, column: str, where: str) -> float | None:
+    """The submission's duration, when the file has one (used by the too-fast rule)."""
+    value = row.get(column, "")
+    if value in ("", None):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise PlatformFormatError(f"{where}: {column} {value!r} is not a number") from None
 
 
 def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str]) -> pd.DataFrame:
@@ -72,19 +85,12 @@ def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[st
         missing = {"task_id", "worker_id", "answer"} - set(header)
         if missing:
             raise PlatformFormatError(f"{path}:1: missing columns {sorted(missing)}")
-        if None in row or any(v is None for v in row.values()):
-            raise PlatformFormatError(f"{where}: wrong number of fields")
         tid, wid = row["task_id"].strip(), row["worker_id"].strip()
         if not wid:
             raise PlatformFormatError(f"{where}: empty worker_id")
         if tid not in known.index:
             raise PlatformFormatError(f"{where}: unknown task_id {tid!r}")
-        seconds = None
-        if row.get("seconds", "") not in ("", None):
-            try:
-                seconds = float(row["seconds"])
-            except ValueError:
-                raise PlatformFormatError(f"{where}: seconds {row['seconds']!r} is not a number") from None
+        seconds = _seconds(row, "seconds", where)
         out.append({"task_id": tid, "worker_id": wid,
                     "answer": parse_answer(row["answer"], label_names, where),
                     "seconds": seconds, "line": line})
@@ -103,18 +109,10 @@ def read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[s
         slots = sorted(int(m.group(1)) for h in header if (m := re.fullmatch(r"Input\.task_id_(\d+)", h)))
         if not slots:
             raise PlatformFormatError(f"{path}:1: no Input.task_id_<n> columns")
-        if None in row or any(v is None for v in row.values()):
-            raise PlatformFormatError(f"{where}: wrong number of fields")
         wid = row["WorkerId"].strip()
         if not wid:
             raise PlatformFormatError(f"{where}: empty WorkerId")
-        seconds = None
-        if row.get("WorkTimeInSeconds", "") not in ("", None):
-            try:
-                seconds = float(row["WorkTimeInSeconds"])
-            except ValueError:
-                raise PlatformFormatError(
-                    f"{where}: WorkTimeInSeconds {row['WorkTimeInSeconds']!r} is not a number") from None
+        seconds = _seconds(row, "WorkTimeInSeconds", where)
         for n in slots:
             tid = row[f"Input.task_id_{n}"].strip()
             if not tid:
