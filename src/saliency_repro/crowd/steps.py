@@ -73,13 +73,18 @@ def read_train(path: PathLike) -> pd.DataFrame:
     return df
 
 
+def fit_reader(train: PathLike, n_classes: int, model: WorkerModel, seed: int) -> Reader:
+    """The simulated workers' word-label knowledge, learned from the training split only."""
+    tr = read_train(train)
+    return Reader(n_classes, C=model.reader_C).fit(
+        tr["text"], tr["label"], max_rows=model.reader_max_train, seed=seed)
+
+
 def run_simulated_answers(tasks: PathLike, assignments: PathLike, train: PathLike,
                           label_names: list[str], simulated_cfg: dict, seed: int,
                           answers_out: PathLike, exclusions_out: PathLike) -> None:
     model = WorkerModel.from_config(simulated_cfg)
-    tr = read_train(train)
-    reader = Reader(len(label_names), C=model.reader_C).fit(
-        tr["text"], tr["label"], max_rows=model.reader_max_train, seed=seed)
+    reader = fit_reader(train, len(label_names), model, seed)
     answers = simulate_answers(pd.read_parquet(assignments), pd.read_parquet(tasks), reader,
                                model, seed)
     LOG.info("simulated %d answers; answer distribution %s", len(answers),
@@ -196,9 +201,7 @@ def run_expert_check(tasks: PathLike, aggregate: PathLike, train: PathLike,
     """Section 4.1: simulated experts (more skilled, no lapses) on ``n_tasks`` random tasks."""
     model = WorkerModel.from_config(simulated_cfg)
     experts = expert_model(model)
-    tr = read_train(train)
-    reader = Reader(len(label_names), C=model.reader_C).fit(
-        tr["text"], tr["label"], max_rows=model.reader_max_train, seed=seed)
+    reader = fit_reader(train, len(label_names), model, seed)
     agg = pd.read_parquet(aggregate)
     rng = np.random.default_rng(seed)
     pick = agg.iloc[np.sort(rng.choice(len(agg), min(n_tasks, len(agg)), replace=False))]
