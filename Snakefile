@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from saliency_repro.config import check_cross_references, explain_config_errors  # noqa: E402
 from saliency_repro.index import ArtifactRegistry  # noqa: E402
+from saliency_repro.reporting import caption_for  # noqa: E402, F401 (used by the rule files)
 
 
 configfile: Path(workflow.basedir) / "config.yaml"

@@ -1,8 +1,6 @@
 # Lu et al. step 1: one sequence classifier per classification dataset, its test metrics, and
 # the evaluation samples (correctly classified / misclassified, balanced by class).
 
-from saliency_repro.reporting import caption_for
-
 
 for _ds in CLASSIFICATION:
     ARTIFACTS.add("classifier_metrics", f"{F}/lu2024/classifier_metrics_{{dataset}}", kind="table",

@@ -31,8 +31,9 @@ def crowd_sources(dataset, type_=None):
     ]
 
 
-def has_rationales(dataset):
-    """Only the synthetic corpora plant ground-truth cue words (decided from the config)."""
+def has_ground_truth(dataset):
+    """Whether the data say where the evidence is: only the synthetic corpora do (planted cue
+    positions for classification, source positions of summary words for summarization)."""
     return config["datasets"][dataset]["source"]["type"] == "synthetic"
 
 
@@ -42,8 +43,6 @@ def paper_ref(dataset, artifact, default=""):
 
 
 # ------------------------------------------------------------------ crowd (Lu et al.)
-from saliency_repro.reporting import caption_for  # noqa: E402
-
 CROWD = f"{R}/crowd"
 LU = f"{F}/lu2024"
 

@@ -1,8 +1,6 @@
 # Lu et al. steps 2-3: the seven saliency methods and a random baseline at word level, the
 # top-k displays the crowd sees, Tables 1-2, Figure 4 and the planted-rationale check.
 
-from saliency_repro.reporting import caption_for
-
 SAMPLE_SETS = ["correct", "misclassified"]
 
 
@@ -13,7 +11,7 @@ for _ds in CLASSIFICATION:
                   by_rule="saliency_method_table", paper_ref="lu2024/table2", dataset=_ds)
     ARTIFACTS.add("top_words_figure", f"{F}/lu2024/top_words_{{dataset}}", kind="figure",
                   by_rule="top_words_figure", paper_ref="lu2024/figure4", dataset=_ds)
-    if has_rationales(_ds):
+    if has_ground_truth(_ds):
         ARTIFACTS.add("rationale_recall", f"{F}/lu2024/rationale_recall_{{dataset}}", kind="table",
                       by_rule="rationale_recall_table", dataset=_ds,
                       note="recall@k and AUPRC of each method against the planted cue words")

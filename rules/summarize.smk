@@ -7,10 +7,6 @@ LRPD = f"{R}/lrp/{{dataset}}"
 T19 = f"{F}/tuckey2019"
 SUMM_THREADS = config["summarizer"]["threads"] or HEAVY_THREADS
 
-# Datasets whose summary words have known source positions: the synthetic corpus.
-WITH_SOURCE_POSITIONS = [
-    ds for ds in SUMMARIZATION if config["datasets"][ds]["source"]["type"] == "synthetic"
-]
 
 
 for _ds in SUMMARIZATION:
@@ -26,7 +22,7 @@ for _ds in SUMMARIZATION:
                   dataset=_ds, note="the paper's 'maps of different output words look alike', measured")
     ARTIFACTS.add("lrp_conservation", f"{T19}/lrp_conservation_{{dataset}}", "table", "lrp_tables",
                   dataset=_ds, note="relevance breakdown: input words, decoder-side inputs, absorbed")
-    if _ds in WITH_SOURCE_POSITIONS:
+    if has_ground_truth(_ds):
         ARTIFACTS.add("lrp_recall", f"{T19}/lrp_recall_{{dataset}}", "table", "lrp_recall",
                       dataset=_ds, note="synthetic data only: recall of known source positions in top-k")
 
