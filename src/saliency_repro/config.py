@@ -29,12 +29,8 @@ def _key_path(error) -> str:
 
 
 def _describe(error) -> str:
-    path = _key_path(error)
-    if error.validator == "additionalProperties":
-        return f"config key {path!r}: {error.message} (unknown key; check spelling)"
-    if error.validator == "required":
-        return f"config key {path!r}: {error.message}"
-    return f"config key {path!r}: {error.message}"
+    hint = " (unknown key; check spelling)" if error.validator == "additionalProperties" else ""
+    return f"config key {_key_path(error)!r}: {error.message}{hint}"
 
 
 def explain_config_errors(config: dict[str, Any], schema: str | os.PathLike = SCHEMA_PATH) -> None:

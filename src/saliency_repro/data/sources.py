@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from saliency_repro.data import synthetic
-from saliency_repro.download import fetch
+from saliency_repro.download import fetch, url_file_name
 
 LOG = logging.getLogger(__name__)
 
@@ -152,16 +152,20 @@ def _read_jsonl(path: Path, text: str) -> RawTable:
 # ---------------------------------------------------------------- normalizing
 
 
+def _require_column(table: RawTable, ref: Any, field_name: str) -> None:
+    if ref not in table.frame.columns:
+        available = ", ".join(str(c) for c in table.frame.columns)
+        raise DataError(
+            f"{table.name}: missing column {ref!r} for field {field_name!r} "
+            f"(columns: {available}); map it under the source's 'columns'"
+        )
+
+
 def _column(table: RawTable, ref: Any, field_name: str) -> pd.Series:
     refs = ref if isinstance(ref, list) else [ref]
     parts = []
     for r in refs:
-        if r not in table.frame.columns:
-            available = ", ".join(str(c) for c in table.frame.columns)
-            raise DataError(
-                f"{table.name}: missing column {r!r} for field {field_name!r} "
-                f"(columns: {available}); map it under the source's 'columns'"
-            )
+        _require_column(table, r, field_name)
         parts.append(table.frame[r].astype(object).where(table.frame[r].notna(), ""))
     if len(parts) == 1:
         return parts[0].map(lambda v: v if isinstance(v, str) else str(v))
@@ -269,9 +273,7 @@ def normalize(
 def _column_raw(table: RawTable, ref: Any) -> list:
     if isinstance(ref, list):
         raise DataError(f"{table.name}: the label must come from a single column")
-    if ref not in table.frame.columns:
-        available = ", ".join(str(c) for c in table.frame.columns)
-        raise DataError(f"{table.name}: missing column {ref!r} for field 'label' (columns: {available})")
+    _require_column(table, ref, "label")
     return list(table.frame[ref])
 
 
@@ -331,8 +333,6 @@ def _download(name: str, files: dict, downloads_dir, mirror) -> tuple[dict, dict
         raise ValueError("url sources need a downloads directory")
     local, record = {}, {}
     for split, spec in files.items():
-        from saliency_repro.download import url_file_name
-
         dest = Path(downloads_dir) / name / url_file_name(spec["url"])
         fetched = fetch(spec["url"], spec["sha256"], dest, mirror)
         local[split] = fetched.path
