@@ -68,6 +68,11 @@ def figure_step(word_scores: str, samples: str, stem: str, k: int, label_names: 
 
     s = pd.read_parquet(samples)
     sid = pick_figure_sample(s)
-    label = label_names[int(s.set_index("id").loc[sid, "label"])] if sid is not None else ""
-    fig = top_words_figure(pd.read_parquet(word_scores), sid, k, title=title, label_name=label)
+    label, cues, distractors = "", (), ()
+    if sid is not None:
+        row = s.set_index("id").loc[sid]
+        label = label_names[int(row["label"])]
+        cues, distractors = row.get("rationale", ()), row.get("distractors", ())
+    fig = top_words_figure(pd.read_parquet(word_scores), sid, k, title=title, label_name=label,
+                           cues=cues, distractors=distractors)
     save_figure(fig, stem)

@@ -138,9 +138,14 @@ COLORS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6
 
 def top_words_figure(word_scores: pd.DataFrame, sample_id: str | None, k: int = 5,
                      title: str = "", label_name: str = "", include_random: bool = False,
-                     words_per_line: int = 12):
+                     words_per_line: int = 12, cues: Sequence[int] = (),
+                     distractors: Sequence[int] = ()):
     """Paper Figure 4: the text with a coloured mark above each word for every method that
-    puts it in its top-k. Marks of one method always sit in the same slot above a word."""
+    puts it in its top-k. Marks of one method always sit in the same slot above a word.
+
+    Where the data know the evidence (the demo's planted words; positions in ``text.split()``),
+    true-class cues are printed in bold green and other-class distractors in bold red, so the
+    marks can be read against the ground truth."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -158,6 +163,8 @@ def top_words_figure(word_scores: pd.DataFrame, sample_id: str | None, k: int = 
         methods = [m for m in methods if m != "random"]
     base = ws[ws["method"] == methods[0]].sort_values("word_index")
     words = base["word"].tolist()
+    text_pos = base["text_position"].tolist() if "text_position" in base else list(range(len(words)))
+    cue_set, dis_set = {int(p) for p in cues}, {int(p) for p in distractors}
     marks = {m: set(top_sets(ws[ws["method"] == m], k)[(sample_id, m)]) for m in methods}
     lines = [list(range(i, min(i + words_per_line, len(words)))) for i in range(0, len(words), words_per_line)]
     char_w = 0.0105
@@ -174,9 +181,10 @@ def top_words_figure(word_scores: pd.DataFrame, sample_id: str | None, k: int = 
         for w in line:
             text = words[w]
             width = char_w * (len(text) + 1)
-            n_marked = sum(w in marks[m] for m in methods)
+            truth = "cue" if text_pos[w] in cue_set else "distractor" if text_pos[w] in dis_set else None
             ax.text(x, y, text, fontsize=11, family="monospace", va="baseline",
-                    fontweight="bold" if n_marked else "normal")
+                    fontweight="bold" if truth else "normal",
+                    color={"cue": "#1a7f37", "distractor": "#c0392b"}.get(truth, "black"))
             cx = x + char_w * len(text) / 2
             for mi, m in enumerate(methods):
                 if w in marks[m]:
@@ -185,6 +193,10 @@ def top_words_figure(word_scores: pd.DataFrame, sample_id: str | None, k: int = 
             x += width
     handles = [plt.Line2D([], [], marker=MARKERS[i % 8], color=COLORS[i % 8], linestyle="none",
                           markersize=7, label=paper_name(m)) for i, m in enumerate(methods)]
+    if cue_set or dis_set:
+        handles += [plt.Line2D([], [], marker="s", color=c, linestyle="none", markersize=7, label=lab)
+                    for c, lab in (("#1a7f37", "planted true-class cue (bold)"),
+                                   ("#c0392b", "planted other-class distractor (bold)"))]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
               ncol=min(4, len(methods)), fontsize=9, frameon=False,
               bbox_transform=ax.transAxes)
