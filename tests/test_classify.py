@@ -1,6 +1,7 @@
 """Classifier building, resumable training, metrics, sample selection, offline MiniLM."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,40 @@ def test_scratch_tokenizer_uses_wordpiece_continuations():
     assert any(p.startswith("##") for p in pieces)  # unseen words split into ## pieces
     out = model(**tok(["the film"], return_tensors="pt"))
     assert out.logits.shape == (1, 2)
+
+
+def test_scratch_tokenizer_is_deterministic_across_builds_and_processes():
+    """The library's WordPieceTrainer breaks ties by hash-map order (a new vocabulary on every
+    run); the package's vocabulary must be the same in every build, in any process."""
+    import subprocess
+    import sys
+
+    df = corpus()
+    first = build_classifier(CFG["model"], ["neg", "pos"], 32, train_texts=df["text"])[1].get_vocab()
+    again = build_classifier(CFG["model"], ["neg", "pos"], 32, train_texts=df["text"])[1].get_vocab()
+    assert first == again
+    code = ("import json, sys; sys.path.insert(0, 'tests'); import test_classify as t; "
+            "from saliency_repro.classify.model import build_classifier; "
+            "tok = build_classifier(t.CFG['model'], ['neg', 'pos'], 32, train_texts=t.corpus()['text'])[1]; "
+            "print(json.dumps(tok.get_vocab(), sort_keys=True))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == first
+
+
+def test_wordpiece_vocabulary_by_hand():
+    from collections import Counter
+
+    from saliency_repro.classify.model import SPECIAL_TOKENS, wordpiece_vocabulary
+
+    # chars a, b, c; budget 5 + 3 + 3 = 11 base entries; 2 more: 2/3 * 2 = 1 word, 1 suffix.
+    # words by (-count, word): "ab" (3), "bc" (3), "abc" (1): "ab" is kept (tie with "bc" broken
+    # alphabetically); suffixes of 2+ letters that leave a stem, of the words not kept: "bc"
+    # has none, "abc" gives "##bc"
+    vocab = wordpiece_vocabulary(Counter({"bc": 3, "ab": 3, "abc": 1}), vocab_size=13)
+    assert vocab[:5] == SPECIAL_TOKENS
+    assert vocab[5:11] == ["a", "b", "c", "##a", "##b", "##c"]
+    assert vocab[11:] == ["ab", "##bc"]
 
 
 def test_training_resumes_after_a_kill(tmp_path, monkeypatch):

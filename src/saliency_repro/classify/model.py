@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,21 +45,57 @@ def resolve_pretrained(name_or_path: str) -> str:
     return name_or_path
 
 
+def wordpiece_vocabulary(words: Counter, vocab_size: int, max_suffix: int = 6) -> list[str]:
+    """A deterministic WordPiece vocabulary from word counts (pre-tokenized, normalized words).
+
+    The library's ``WordPieceTrainer`` breaks ties between equally frequent merges by hash-map
+    iteration order, so it builds a different vocabulary on every run (huggingface/tokenizers
+    #1794), and with it different token ids, accuracies and crowd scores. This builds one from
+    counts alone, every tie broken by the string: the special tokens, every character seen as
+    a word start and as a ``##`` continuation, then whole words by frequency until about
+    two thirds of the budget, then ``##`` suffixes (2 to ``max_suffix`` characters) of the
+    remaining words by frequency. Greedy longest-match tokenization (the tokenizers library's
+    WordPiece model) then splits a rare word into a known stem and a frequent suffix.
+    """
+    chars = sorted({c for w in words for c in w})
+    vocab = list(SPECIAL_TOKENS) + chars + [f"##{c}" for c in chars]
+    seen = set(vocab)
+    by_count = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))
+    word_budget = max(0, (2 * (vocab_size - len(vocab))) // 3)
+    kept = [w for w, _ in by_count if len(w) > 1 and w not in seen][:word_budget]
+    vocab += kept
+    seen |= set(kept)
+    suffixes: Counter = Counter()
+    for w, n in words.items():
+        if w in seen:
+            continue
+        for length in range(2, min(max_suffix, len(w) - 1) + 1):
+            suffixes[f"##{w[-length:]}"] += n
+    room = max(0, vocab_size - len(vocab))
+    vocab += [p for p, _ in sorted(suffixes.items(), key=lambda kv: (-kv[1], kv[0]))
+              if p not in seen][:room]
+    return vocab
+
+
 def train_wordpiece_tokenizer(texts: Iterable[str], vocab_size: int, max_length: int):
     """A BERT-style (lower-casing, ``##`` continuation) WordPiece tokenizer fit on ``texts``.
 
     Training our own vocabulary keeps the demo offline; using the BERT conventions means the
-    same merging code serves the demo and bert-base-uncased.
+    same merging code serves the demo and bert-base-uncased. The vocabulary is built by
+    ``wordpiece_vocabulary`` (deterministic), the tokenization is the tokenizers library's.
     """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
-    tok.train_from_iterator(list(texts), trainer=trainer)
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    vocab = wordpiece_vocabulary(counts, vocab_size)
+    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
