@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup reproduce paper released test lint dry-run bench report clean
+.PHONY: setup reproduce paper released readme test lint dry-run bench report clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ paper: setup
 ## Lu et al. Tables 3, 4, 7 and Figure 3 from the authors' released labels alone.
 released: setup
 	$(BIN)/snakemake released_crowd_tables --cores $(CORES) --configfile configs/paper.yaml $(SNAKEMAKE_ARGS)
+
+## Rewrite the README's results blocks from the claims tables (after `make released`).
+readme: setup
+	$(BIN)/python -m saliency_repro.cli readme
 
 test: setup
 	$(BIN)/python -m pytest -q --timeout=1500

@@ -17,9 +17,20 @@ min_version("9.0")
 # inside the per-rule conda environments of envs/.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from saliency_repro.config import check_cross_references, explain_config_errors  # noqa: E402
+from saliency_repro.config import (  # noqa: E402
+    check_cross_references,
+    explain_config_errors,
+    read_config_file,
+)
 from saliency_repro.index import ArtifactRegistry  # noqa: E402
+from saliency_repro.preflight import preflight  # noqa: E402
+from saliency_repro.provenance import code_digest  # noqa: E402
 from saliency_repro.reporting import caption_for  # noqa: E402, F401 (used by the rule files)
+
+
+# Duplicated keys (YAML keeps the last one silently) and syntax errors name the file and line.
+for _path in [Path(workflow.basedir) / "config.yaml", *workflow.config_settings.configfiles]:
+    read_config_file(_path)
 
 
 configfile: Path(workflow.basedir) / "config.yaml"
@@ -35,6 +46,7 @@ if workflow.config_settings.configfiles:
 explain_config_errors(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
 validate(config, "schemas/config.schema.yaml")
 check_cross_references(config)
+preflight(config, local_exec=workflow.local_exec)
 
 ARTIFACTS = ArtifactRegistry()
 
@@ -52,7 +64,26 @@ include: "rules/saliency.smk"
 include: "rules/crowd.smk"
 include: "rules/summarize.smk"
 include: "rules/counterfactual.smk"
+include: "rules/claims.smk"
 include: "rules/index.smk"
+
+
+# Snakemake's code trigger sees a rule's script, not the package modules it imports: every
+# scripted rule gets the content hash of those modules as a param, so an edit to one of them
+# reruns exactly the jobs that run it (saliency_repro.provenance).
+RULE_CODE = {}
+# Each job also writes a provenance record per output under {R}/provenance (see
+# `saliency-repro lineage`); these params say where, and which script and rule file ran.
+for _rule in workflow.rules:
+    if _rule.script:
+        RULE_CODE[_rule.name] = {
+            "script": f"scripts/{Path(_rule.script).name}",
+            "rule_file": str(Path(_rule.snakefile).relative_to(workflow.basedir)),
+        }
+        _rule.set_params(
+            package_code=code_digest(Path(workflow.basedir) / RULE_CODE[_rule.name]["script"]),
+            provenance={"dir": f"{R}/provenance", **RULE_CODE[_rule.name]},
+        )
 
 
 rule all:

@@ -13,6 +13,12 @@ DEVICE = config["device"]
 HEAVY_THREADS = config["max_threads"]
 
 
+def config_part(section, *keys):
+    """Only the keys of a config section that a job uses, for its ``params:`` (so that an
+    edit to another key reruns nothing and an edit to one of these reruns the job)."""
+    return {key: section[key] for key in keys if key in section}
+
+
 def datasets_for(task):
     """Names of the configured datasets of one task (classification or summarization)."""
     return [name for name, ds in config["datasets"].items() if ds["task"] == task]
@@ -89,7 +95,30 @@ def crowd_aggregate_input(wildcards):
     return {"tasks": f"{base}/design/tasks.parquet", "answers": f"{base}/{wildcards.crowd_source}/answers.parquet"}
 
 
-def crowd_caption(text):
+def crowd_answer_settings(dataset, name):
+    """The crowd keys an answers job uses: the worker model for a simulated source, the
+    design and exclusion rule for an imported platform file."""
+    keys = {"simulated": ("simulated",),
+            "platform": ("workers_per_task", "tasks_per_worker", "platform")}
+    return config_part(config["crowd"], *keys.get(crowd_source_cfg(dataset, name)["type"], ()))
+
+
+def datasets_with_source(name):
+    """The classification datasets that have a crowd source called ``name``."""
+    return [ds for ds in CLASSIFICATION if name in crowd_sources(ds)]
+
+
+def crowd_settings_note(dataset, source):
+    """Where a crowd source's displays came from: the release, or this run's saliency settings."""
+    if crowd_source_cfg(dataset, source)["type"] == "released":
+        return "Displays and labels: the authors' release."
+    return f"{SALIENCY_NOTE}."
+
+
+def crowd_caption(text, dataset=None, source=None):
+    """A crowd artifact's caption; with its crowd source, the settings its displays came from."""
+    if dataset and source:
+        text += f" {crowd_settings_note(dataset, source)}"
     return caption_for(config["run"], text)
 
 
@@ -113,6 +142,8 @@ def released_crowd_targets():
                             ("flip_histogram", ("png", "pdf")),
                             ("significance", ("csv", "md", "tex"))]:
                 out += [f"{stem.format(a=a)}.{e}" for e in exts]
+    sources = {src for ds in CLASSIFICATION for src in crowd_sources(ds, "released")}
+    out += [f"{F}/claims_lu2024_{src}.{e}" for src in sorted(sources) for e in ("csv", "md", "tex")]
     return out
 
 

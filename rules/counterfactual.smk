@@ -42,6 +42,7 @@ rule counterfactual_check:
         results=f"{CFD}/results.parquet",
         meta=f"{CFD}/run.json",
     params:
+        device=DEVICE,
         cfg=config["counterfactual"],
         # only what the check uses, so unrelated summarizer/LRP settings do not trigger a rerun
         summarizer={"decoding": {key: config["summarizer"]["decoding"][key]

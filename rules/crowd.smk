@@ -35,6 +35,7 @@ for _ds in VALIDATION:
 rule released_crowd_tables:
     input:
         released_crowd_targets(),
+        f"{F}/index_released.csv",
 
 
 rule simulator_validation_tables:
@@ -51,6 +52,8 @@ rule crowd_design:
         assignments=f"{CROWD}/{{dataset}}/{{sample_set}}/design/assignments.parquet",
     params:
         seed=lambda w: crowd_seed("design", w.dataset, w.sample_set),
+        workers_per_task=config["crowd"]["workers_per_task"],
+        tasks_per_worker=config["crowd"]["tasks_per_worker"],
     log:
         f"{R}/logs/crowd_design/{{dataset}}_{{sample_set}}.log",
     conda:
@@ -85,6 +88,7 @@ rule crowd_answers:
         source=lambda w: crowd_source_cfg(w.dataset, w.crowd_source),
         label_names=crowd_label_names,
         seed=lambda w: crowd_seed("answers", w.dataset, w.sample_set, w.crowd_source),
+        crowd=lambda w: crowd_answer_settings(w.dataset, w.crowd_source),
     threads: HEAVY_THREADS
     resources:
         mem_mb=4000,
@@ -103,6 +107,7 @@ rule fetch_released_crowd:
         f"{CROWD}/{{dataset}}/released/{{crowd_source}}.tsv",
     params:
         source=lambda w: crowd_source_cfg(w.dataset, w.crowd_source),
+        mirror=config.get("download_mirror"),
     log:
         f"{R}/logs/fetch_released_crowd/{{dataset}}_{{crowd_source}}.log",
     conda:
@@ -136,9 +141,10 @@ rule crowd_scores:
     params:
         stem=lambda w: f"{LU}/crowd_scores_{w.dataset}_{w.crowd_source}",
         paper_ref=lambda w: paper_ref(w.dataset, "crowd_scores"),
+        compare_with_paper=config["crowd"]["compare_with_paper"],
         caption=lambda w: crowd_caption(
             f"Crowd accuracy p_jk (%) per number of shown words and score s_j (equation (2)), ranks in "
-            f"brackets, {w.dataset}, crowd source {w.crowd_source}."),
+            f"brackets, {w.dataset}, crowd source {w.crowd_source}.", w.dataset, w.crowd_source),
     log:
         f"{R}/logs/crowd_scores/{{dataset}}_{{crowd_source}}.log",
     conda:
@@ -160,6 +166,9 @@ rule crowd_flips:
         example=lambda w: f"{LU}/flip_example_{w.dataset}_{w.crowd_source}",
         hist=lambda w: f"{LU}/flip_histogram_{w.dataset}_{w.crowd_source}",
         paper_ref=lambda w: paper_ref(w.dataset, "crowd_scores"),
+        compare_with_paper=config["crowd"]["compare_with_paper"],
+        run=RUN,
+        settings_note=lambda w: crowd_settings_note(w.dataset, w.crowd_source),
     log:
         f"{R}/logs/crowd_flips/{{dataset}}_{{crowd_source}}.log",
     conda:
@@ -176,9 +185,10 @@ rule crowd_misclassified:
     params:
         stem=lambda w: f"{LU}/misclassified_counts_{w.dataset}_{w.crowd_source}",
         paper_ref=lambda w: paper_ref(w.dataset, "misclassified_counts"),
+        compare_with_paper=config["crowd"]["compare_with_paper"],
         caption=lambda w: crowd_caption(
             f"Misclassified samples recognised correctly by the crowd, per method and number of shown "
-            f"words, {w.dataset}, crowd source {w.crowd_source} (cf. Tables 8/9)."),
+            f"words, {w.dataset}, crowd source {w.crowd_source} (cf. Tables 8/9).", w.dataset, w.crowd_source),
     log:
         f"{R}/logs/crowd_misclassified/{{dataset}}_{{crowd_source}}.log",
     conda:
@@ -195,10 +205,14 @@ rule crowd_significance:
     params:
         stem=lambda w: f"{LU}/significance_{w.dataset}_{w.crowd_source}",
         seed=lambda w: crowd_seed("bootstrap", w.dataset, w.crowd_source),
+        crowd=config_part(config["crowd"], "alpha", "bootstrap", "significance"),
+        with_paper_claims=lambda w: bool(paper_ref(w.dataset, "crowd_scores")),
         caption=lambda w: crowd_caption(
             f"Each saliency method against RANDOM, {w.dataset}, crowd source {w.crowd_source}: bootstrap "
-            f"95% CIs of s_j (%), exact McNemar over (sample, k) with Holm correction, logistic GEE "
-            f"(clustered by sample), and whether the paper's claim holds."),
+            f"95% CIs of s_j (%); tests at the sample level (paired sign-flip permutation test, "
+            f"clustered McNemar of Durkalski et al. 2003, logistic GEE clustered by sample), Holm over "
+            f"methods; the naive McNemar over (sample, k) pairs only for comparison; *_null_rate: "
+            f"rejection rate of each test under a swap null built from these data.", w.dataset, w.crowd_source),
     threads: HEAVY_THREADS
     resources:
         mem_mb=2000,
@@ -224,7 +238,7 @@ rule crowd_aggregation_agreement:
         seed=lambda w: crowd_seed("dawid_skene", w.dataset, w.crowd_source),
         caption=lambda w: crowd_caption(
             f"Majority vote (equation (1)) vs Dawid-Skene (crowd-kit): accuracy (%) and how often they "
-            f"disagree on A_ijk, {w.dataset}, crowd source {w.crowd_source}."),
+            f"disagree on A_ijk, {w.dataset}, crowd source {w.crowd_source}.", w.dataset, w.crowd_source),
     log:
         f"{R}/logs/crowd_aggregation_agreement/{{dataset}}_{{crowd_source}}.log",
     conda:
@@ -245,9 +259,10 @@ rule crowd_expert_check:
         label_names=crowd_label_names,
         paper_ref=lambda w: paper_ref(w.dataset, "crowd_scores"),
         seed=lambda w: crowd_seed("experts", w.dataset, w.crowd_source),
+        crowd=config_part(config["crowd"], "simulated", "expert_tasks"),
         caption=lambda w: crowd_caption(
             f"Expert check (section 4.1): simulated experts (higher skill, no lapses) vs the crowd's "
-            f"A_ijk on random tasks, {w.dataset}, crowd source {w.crowd_source}."),
+            f"A_ijk on random tasks, {w.dataset}, crowd source {w.crowd_source}.", w.dataset, w.crowd_source),
     threads: HEAVY_THREADS
     resources:
         mem_mb=4000,
@@ -285,6 +300,7 @@ rule fetch_validation_release:
         f"{CROWD}/validation/{{dataset}}/released.tsv",
     params:
         source=lambda w: VALIDATION[w.dataset],
+        mirror=config.get("download_mirror"),
     log:
         f"{R}/logs/fetch_validation_release/{{dataset}}.log",
     conda:
@@ -303,6 +319,7 @@ rule simulator_validation:
         stem=lambda w: f"{LU}/simulator_validation_{w.dataset}",
         label_names=crowd_label_names,
         seed=lambda w: crowd_seed("validation", w.dataset),
+        crowd=config_part(config["crowd"], "simulated", "validation", "workers_per_task"),
         caption=lambda w: crowd_caption(
             f"Simulated crowd vs the real crowd on the released (display, human A_ijk) pairs, "
             f"{w.dataset}: parameters fitted on half of the samples, reported on the other half "

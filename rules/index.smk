@@ -18,11 +18,32 @@ rule artifact_index:
     input:
         ARTIFACTS.files(),
     output:
-        INDEX,
+        index=INDEX,
+        provenance=directory(f"{F}/provenance"),
     params:
         records=ARTIFACTS.records(),
+        rule_code=lambda w: RULE_CODE,
+        provenance_dir=f"{R}/provenance",
     log:
         f"{R}/logs/artifact_index/index.log",
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../scripts/write_index.py"
+
+
+rule released_artifact_index:
+    input:
+        released_crowd_targets(),
+    output:
+        index=f"{F}/index_released.csv",
+        provenance=directory(f"{F}/provenance_released"),
+    params:
+        records=lambda w, input: [r for r in ARTIFACTS.records() if r["path"] in set(input)],
+        rule_code=lambda w: RULE_CODE,
+        provenance_dir=f"{R}/provenance",
+    log:
+        f"{R}/logs/released_artifact_index/index.log",
     conda:
         "../envs/core.yaml"
     script:

@@ -1,7 +1,12 @@
 # Lu et al. steps 2-3: the seven saliency methods and a random baseline at word level, the
 # top-k displays the crowd sees, Tables 1-2, Figure 4 and the planted-rationale check.
 
+from saliency_repro.saliency.settings import saliency_settings_note  # noqa: E402
+
 SAMPLE_SETS = ["correct", "misclassified"]
+# The attribution settings (input space, LIME variant, explained class, piece -> word rule),
+# appended to every caption of a table built on the saliency scores.
+SALIENCY_NOTE = saliency_settings_note(config["saliency"])
 
 
 for _ds in CLASSIFICATION:
@@ -70,7 +75,8 @@ rule saliency_overlap_table:
         rank_by=config["saliency"]["rank_by"],
         caption=lambda wc: caption_for(RUN, (
             f"Overlap rate (%) of the top-{config['saliency']['overlap_k']} words of every pair "
-            f"of saliency methods, mean over the correctly classified {wc.dataset} samples."
+            f"of saliency methods, mean over the correctly classified {wc.dataset} samples. "
+            f"{SALIENCY_NOTE}"
         )),
     log:
         f"{R}/logs/saliency_overlap_table/{{dataset}}.log",
@@ -87,7 +93,8 @@ rule saliency_method_table:
         kind="methods",
         cfg=config["saliency"],
         caption=lambda wc: caption_for(
-            RUN, f"Saliency methods applied to the {wc.dataset} classifier (type, class-specific)."
+            RUN, f"Saliency methods applied to the {wc.dataset} classifier (type, class-specific, "
+            f"explained class, input space, piece-to-word rule, settings). {SALIENCY_NOTE}"
         ),
     log:
         f"{R}/logs/saliency_method_table/{{dataset}}.log",
@@ -110,7 +117,7 @@ rule rationale_recall_table:
         rank_by=config["saliency"]["rank_by"],
         caption=lambda wc: caption_for(RUN, (
             f"Recall@k and AUPRC of each saliency method against the planted cue words "
-            f"(ground-truth rationale) of the {wc.dataset} evaluation samples."
+            f"(ground-truth rationale) of the {wc.dataset} evaluation samples. {SALIENCY_NOTE}"
         )),
     log:
         f"{R}/logs/rationale_recall_table/{{dataset}}.log",

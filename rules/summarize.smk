@@ -17,7 +17,7 @@ for _ds in SUMMARIZATION:
     ARTIFACTS.add("lrp_map_matrix", f"{T19}/lrp_map_matrix_{{dataset}}", "figure",
                   "summarizer_figures", paper_ref="tuckey2019/figure3", dataset=_ds)
     ARTIFACTS.add("rouge", f"{T19}/rouge_{{dataset}}", "table", "rouge_table", dataset=_ds,
-                  note="ROUGE-1/2/L of the generated test summaries")
+                  note="ROUGE-1/2/L and ROUGE-Lsum of the generated test summaries against the full references")
     ARTIFACTS.add("lrp_similarity", f"{T19}/lrp_similarity_{{dataset}}", "table", "lrp_tables",
                   dataset=_ds, note="the paper's 'maps of different output words look alike', measured")
     ARTIFACTS.add("lrp_conservation", f"{T19}/lrp_conservation_{{dataset}}", "table", "lrp_tables",
@@ -50,6 +50,7 @@ rule train_summarizer:
         model=f"{SUMM}/model.pt",
         history=f"{SUMM}/training.json",
     params:
+        device=DEVICE,
         cfg=config["summarizer"],
         checkpoints=f"{SUMM}/checkpoints",
         seed=config["seed"],
@@ -74,6 +75,7 @@ rule generate_summaries:
     output:
         f"{SUMM}/test_summaries.parquet",
     params:
+        device=DEVICE,
         cfg=config["summarizer"],
     log:
         f"{R}/logs/generate_summaries/{{dataset}}.log",
@@ -90,11 +92,14 @@ rule generate_summaries:
 
 rule rouge_table:
     input:
-        f"{SUMM}/test_summaries.parquet",
+        summaries=f"{SUMM}/test_summaries.parquet",
+        # the full references (test_summaries' are cut at max_summary_tokens for training)
+        test=f"{R}/data/{{dataset}}/test.parquet",
     output:
         multiext(f"{T19}/rouge_{{dataset}}", ".csv", ".md", ".tex"),
     params:
-        cfg=config["summarizer"],
+        # only what ROUGE uses, so training options do not trigger a rerun
+        cfg={key: config["summarizer"][key] for key in ("preprocessing", "decoding", "rouge")},
         seed=config["seed"],
         run=RUN,
     log:
@@ -113,6 +118,7 @@ rule lrp_maps:
     output:
         f"{LRPD}/maps.parquet",
     params:
+        device=DEVICE,
         cfg=config["lrp"],
     log:
         f"{R}/logs/lrp_maps/{{dataset}}.log",

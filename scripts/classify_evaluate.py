@@ -2,7 +2,7 @@
 
 from saliency_repro.runtime import resolve_device, set_threads, setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 set_threads(snakemake.threads)
 
 from saliency_repro.classify.steps import evaluate_step  # noqa: E402

@@ -1,7 +1,7 @@
 """Rule crowd_aggregation_agreement: equation (1) vs Dawid-Skene (crowd-kit)."""
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.crowd.steps import run_aggregation_agreement  # noqa: E402
 

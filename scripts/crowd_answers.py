@@ -1,11 +1,11 @@
 """Rule crowd_answers: per-worker answers from the simulated crowd or a platform file."""
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.crowd.steps import run_platform_answers, run_simulated_answers  # noqa: E402
 
-crowd = snakemake.config["crowd"]
+crowd = snakemake.params.crowd
 source = snakemake.params.source
 if source["type"] == "simulated":
     run_simulated_answers(snakemake.input.tasks, snakemake.input.assignments,

@@ -1,7 +1,7 @@
 """Rule crowd_export: platform CSV and one HTML page per batch."""
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.crowd.steps import run_export  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Rule fetch_released_crowd: the authors' released file (mirror first, sha256 checked) or a local path."""
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 import shutil  # noqa: E402
 
@@ -14,4 +14,4 @@ if src.get("path"):
         shutil.copyfile(src["path"], tmp)
 else:
     fetch(src["url"], src.get("sha256", ""), snakemake.output[0],
-          mirror=snakemake.config.get("download_mirror"))
+          mirror=snakemake.params.mirror)

@@ -1,11 +1,11 @@
 """Rule simulator_validation: simulated vs real crowd on the released pairs."""
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.crowd.steps import run_validation  # noqa: E402
 
-crowd = snakemake.config["crowd"]
+crowd = snakemake.params.crowd
 run_validation(snakemake.input.released, snakemake.params.label_names, crowd["simulated"],
                crowd["validation"], crowd["workers_per_task"], snakemake.params.seed,
                snakemake.input.get("train"), snakemake.params.stem, snakemake.params.caption,

@@ -2,7 +2,7 @@
 
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.summarize.pipeline import write_lrp_tables  # noqa: E402
 

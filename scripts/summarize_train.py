@@ -2,7 +2,7 @@
 
 from saliency_repro.runtime import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.runtime import resolve_device, seed_everything, set_threads  # noqa: E402
 from saliency_repro.summarize.pipeline import train_summarizer  # noqa: E402
@@ -12,5 +12,5 @@ seed_everything(snakemake.params.seed)
 train_summarizer(
     snakemake.input.train, snakemake.input.validation, snakemake.input.vocab, snakemake.params.cfg,
     snakemake.output.model, snakemake.output.history, snakemake.params.checkpoints,
-    seed=snakemake.params.seed, device=resolve_device(snakemake.config["device"]),
+    seed=snakemake.params.seed, device=resolve_device(snakemake.params.device),
 )

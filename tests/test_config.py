@@ -45,6 +45,16 @@ BAD_CONFIGS = [
     ("classifier.learning_rate", -1.0, "classifier.learning_rate"),
     ("crowd.workers_per_task", 0, "crowd.workers_per_task"),
     ("datasets.topic.paper_refs.crowd_scores", "table3", "datasets.topic.paper_refs.crowd_scores"),
+    # values that must agree with each other (crashed later with numpy "low >= high", or ran)
+    ("datasets.topic.source.min_words", 95, "datasets.topic.source.min_words"),
+    ("datasets.topic.source.cues_per_doc", [6, 2], "datasets.topic.source.cues_per_doc"),
+    ("datasets.topic.source.cues_per_doc", [2, 30], "datasets.topic.source.cues_per_doc"),
+    ("summarizer.decoding.min_length", 50, "summarizer.decoding.min_length"),
+    ("datasets.summaries.label_names", ["a", "b"], "datasets.summaries.label_names"),
+    ("datasets", {}, "'datasets'"),
+    ("datasets.topic.crowd_sources", [{"name": "sim", "type": "simulated"},
+                                      {"name": "sim", "type": "simulated"}],
+     "datasets.topic.crowd_sources"),
 ]
 
 
@@ -109,3 +119,17 @@ def test_command_line_override_merges(repo):
     assert merged["download_mirror"] == "/tmp/mirror"
     assert merged["saliency"]["n_samples"] == 3
     assert merged["saliency"]["ig_steps"] == config["saliency"]["ig_steps"]
+
+
+def test_duplicate_yaml_key_names_file_and_line(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("run: demo\nseed: 1\ncrowd:\n  alpha: 0.05\n  alpha: 0.01\n")
+    with pytest.raises(ConfigError, match=r"dup.yaml:5: key 'alpha' given twice .*line 4"):
+        load_config(path)
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("run: demo\nseed: 1\ndatasets: [a,\n  b: c\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:\d+: not valid YAML"):
+        load_config(path)

@@ -147,13 +147,17 @@ def test_measures_by_hand() -> None:
 
 # ---------------------------------------------------------------------------- verdicts, stats
 def test_verdict_rule_on_constructed_numbers() -> None:
-    rnd = list(range(1, 21))  # 1..20; the 0.95 quantile (linear) is 19 + 0.05 = 19.05
-    assert verdict(19.5, rnd, 0.05, method="linear") == (True, pytest.approx(19.05), pytest.approx(0.45))
-    assert verdict(19.0, rnd, 0.05, method="linear")[0] is False
-    assert verdict(0.0, [0.0] * 20, 0.05)[0] is False  # nothing changed: never confirmed
-    assert verdict(20.0, rnd, 0.05)[0] is False  # default 'higher': must exceed the max of 20
-    assert verdict(20.5, rnd, 0.05) == (True, 20.0, 0.5)
-    assert verdict(19.5, rnd, 0.10)[0] is True  # alpha 0.1: ceil(0.9 * 19) = 18 -> 19
+    rnd = list(range(1, 21))  # R = 20 random changes 1..20
+    # 20.5 beats all 20: p = (1 + 0) / 21; the critical value is the largest draw, 20
+    assert verdict(20.5, rnd, 0.05) == (True, pytest.approx(1 / 21), 20.0, pytest.approx(0.5))
+    # a tie with the largest draw counts against the map: p = (1 + 1) / 21 > 0.05
+    ok, p, _, _ = verdict(20.0, rnd, 0.05)
+    assert ok is False and p == pytest.approx(2 / 21)
+    # alpha 0.10: one draw >= is allowed (2/21 = 0.095 <= 0.1, 3/21 > 0.1): critical value 19
+    assert verdict(19.5, rnd, 0.10) == (True, pytest.approx(2 / 21), 19.0, pytest.approx(0.5))
+    assert verdict(19.0, rnd, 0.10)[:2] == (False, pytest.approx(3 / 21))
+    # nothing changed anywhere: every draw ties, p = 21/21, never confirmed
+    assert verdict(0.0, [0.0] * 20, 0.05)[:2] == (False, 1.0)
 
 
 def _toy_results() -> pd.DataFrame:
@@ -161,19 +165,27 @@ def _toy_results() -> pd.DataFrame:
     for a, imp in enumerate([5.0, 0.5, 2.5]):
         for r in range(10):
             rows.append({"id": f"a{a}", "k": 2.0, "k_words": 2, "variant": "free", "method": "random",
-                         "draw": r, "m": float(r) / 3})  # random changes 0..3
+                         "draw": r, "m": float(r) / 3})  # random changes 0, 1/3, ..., 3
         rows.append({"id": f"a{a}", "k": 2.0, "k_words": 2, "variant": "free", "method": "lrp",
                      "draw": -1, "m": imp})
     return pd.DataFrame(rows)
 
 
 def test_verdicts_and_example_selection() -> None:
-    v = verdicts(_toy_results(), ["m"], alpha=0.1, quantile_method="linear")
+    v = verdicts(_toy_results(), ["m"], alpha=0.1)
     lrp = v[v["method"] == "lrp"].set_index("id")
-    q = 8 / 3 + 0.1 * (9 / 3 - 8 / 3)  # position 0.9 * 9 = 8.1 between the sorted values 8/3, 9/3
-    assert lrp["threshold"].tolist() == pytest.approx([q] * 3)
+    # R = 10: 5.0 beats all (p = 1/11); 0.5 is beaten by 2/3..3 = 8 draws (p = 9/11);
+    # 2.5 by 8/3 and 3 (p = 3/11). At alpha 0.1 only 0 draws >= are allowed (2/11 > 0.1), so
+    # the critical value is the largest draw, 3.
+    assert lrp["p_value"].tolist() == pytest.approx([1 / 11, 9 / 11, 3 / 11])
+    assert lrp["threshold"].tolist() == pytest.approx([3.0] * 3)
+    assert lrp["margin"].tolist() == pytest.approx([2.0, -2.5, -0.5])
     assert lrp["confirmed"].tolist() == [True, False, False]
+    assert lrp["draws"].tolist() == [10] * 3
     assert lrp.loc["a0", "random_mean"] == pytest.approx(1.5)
+    # the control: draw 0 (change 0) against draws 1..9 (all > 0): p = (1 + 9) / 10
+    ctl = v[v["method"] == "random_control"]
+    assert ctl["p_value"].tolist() == pytest.approx([1.0] * 3) and ctl["draws"].tolist() == [9] * 3
     ex = pick_examples(v, "lrp", 2.0, "m")
     assert ex == {"confirmed": "a0", "confirmed_k": 2.0, "unconfirmed": "a1", "unconfirmed_k": 2.0}
     # no unconfirmed article at the preferred k: the nearest k that has one

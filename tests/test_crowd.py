@@ -30,7 +30,6 @@ from saliency_repro.crowd.scores import (
     weights,
 )
 from saliency_repro.crowd.simulate import eq1_from_matrix
-from saliency_repro.crowd.stats import mcnemar_vs_baseline
 
 LABELS = ["negative", "positive"]
 
@@ -194,26 +193,6 @@ def test_flip_histogram():
     # s0 flips with both methods, s1 with none
     h = flip_histogram_counts(agg)
     assert h.to_dict() == {0: 1, 1: 0, 2: 1}
-
-
-# ----------------------------------------------------------------------------- McNemar / Holm
-def test_mcnemar_and_holm_constructed():
-    # method "lime" right where random is wrong on 10 pairs, never the reverse:
-    # exact two-sided p = 2 * 0.5**10 = 0.001953125
-    # method "deeplift": 3 vs 3 discordant pairs -> p = 1
-    n = 20
-    random_a = [0] * 10 + [1] * 10
-    lime_a = [1] * 20
-    deeplift_a = [1, 1, 1] + [0] * 7 + [0, 0, 0] + [1] * 7
-    agg = _agg({"random": {5: random_a}, "lime": {5: lime_a}, "deeplift": {5: deeplift_a}})
-    out = mcnemar_vs_baseline(agg).set_index("method")
-    assert out.at["lime", "b_method_only"] == 10 and out.at["lime", "c_baseline_only"] == 0
-    assert out.at["lime", "mcnemar_p"] == pytest.approx(2 * 0.5**10)
-    assert out.at["deeplift", "mcnemar_p"] == pytest.approx(1.0)
-    # Holm with 2 tests: smallest p * 2, then max(previous, p * 1)
-    assert out.at["lime", "mcnemar_p_holm"] == pytest.approx(4 * 0.5**10)
-    assert out.at["deeplift", "mcnemar_p_holm"] == pytest.approx(1.0)
-    assert out["pairs"].eq(n).all()
 
 
 # ----------------------------------------------------------------------------- platform import

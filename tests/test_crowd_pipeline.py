@@ -67,9 +67,14 @@ def test_steps_end_to_end(workdir):
     steps.run_flips(d / "aggregate.parquet", d / "flips", d / "example", d / "hist", "t",
                     "toy", "simulated", "lu2024/table3", False)
     assert (d / "hist.png").is_file() and (d / "hist.pdf").is_file()
-    steps.run_significance(d / "aggregate.parquet", d / "sig", "[t] sig", 50, 0.05, 0)
+    crowd = {"alpha": 0.05, "bootstrap": 50,
+             "significance": {"permutations": 199, "null_simulations": 20}}
+    steps.run_significance(d / "aggregate.parquet", d / "sig", "[t] sig", crowd, 0, True)
     sig = pd.read_csv(d / "sig.csv")
-    assert {"mcnemar_p_holm", "score_ci_low", "claim_holds"} <= set(sig.columns)
+    assert {"perm_p_holm", "clustered_mcnemar_p_holm", "naive_mcnemar_p_holm", "score_ci_low",
+            "perm_null_rate", "claim_holds"} <= set(sig.columns)
+    steps.run_significance(d / "aggregate.parquet", d / "sig2", "[t] sig", crowd, 0, False)
+    assert "claim_holds" not in pd.read_csv(d / "sig2.csv").columns  # no paper table, no claim
     steps.run_aggregation_agreement(d / "tasks.parquet", d / "answers.parquet",
                                     d / "aggregate.parquet", d / "agree", "[t] agree", 0)
     steps.run_expert_check(d / "tasks.parquet", d / "aggregate.parquet", d / "train.parquet",

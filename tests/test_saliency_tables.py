@@ -8,6 +8,7 @@ from saliency_repro.saliency.tables import (
     overlap_table,
     pick_figure_sample,
     rationale_table,
+    saliency_settings_note,
     top_words_figure,
 )
 
@@ -47,11 +48,47 @@ def test_overlap_short_texts_divide_by_word_count():
 
 
 def test_method_table_matches_paper_table2():
-    t = method_table(["lime", "all_attention", "deeplift"], {"lime_samples": 200})
+    # behaviour change (issue 9): the default LIME is the authors' variant; the per-token one
+    # (which uses lime_samples) is selected explicitly
+    t = method_table(["lime", "all_attention", "deeplift"],
+                     {"lime_samples": 200, "lime_variant": "token_embedding"})
     assert t["Method"].tolist() == ["ALL ATTENTION", "DEEPLIFT", "LIME"]
     assert t["Type"].tolist() == ["Hidden States", "Gradient-based", "Perturbation-based"]
     assert t["Class-specific"].tolist() == ["no", "yes", "yes"]
-    assert "200 samples" in t.loc[2, "Setting"]
+    assert "200 samples" in t.loc[2, "Setting"] and "per-token" in t.loc[2, "Setting"]
+
+
+def test_method_table_states_variant_space_and_explained_class():
+    t = method_table(["lime", "all_attention", "integrated_gradients", "random"], {}).set_index("Method")
+    assert t.loc["LIME", "Setting"].startswith("authors' variant")
+    assert "40 samples" in t.loc["LIME", "Setting"]  # the authors' sample count, not lime_samples
+    assert t.loc["LIME", "Explained class"] == "predicted class"
+    assert t.loc["ALL ATTENTION", "Explained class"] == "n/a"  # not class-specific
+    assert t.loc["INTEGRATED GRADIENT", "Input space"] == "embedding_output"
+    assert t.loc["ALL ATTENTION", "Input space"] == "n/a"
+    assert t.loc["ALL ATTENTION", "Word score"] == "first piece"
+    assert t.loc["INTEGRATED GRADIENT", "Word score"] == "sum of pieces"
+    assert t.loc["RANDOM", "Word score"] == "one draw per word"
+    other = method_table(["lime"], {"explained_class": "true", "input_space": "word_embeddings"})
+    assert other.loc[0, "Explained class"] == "true label"
+    assert other.loc[0, "Input space"] == "word_embeddings"
+
+
+def test_saliency_settings_note():
+    note = saliency_settings_note({})
+    assert "\n" not in note
+    for part in ("input space embedding_output (zero baseline)", "LIME: authors' variant",
+                 "explained class: predicted", "first piece (attention)", "one draw per word"):
+        assert part in note
+    note = saliency_settings_note({"methods": ["random", "lime"], "lime_variant": "token_embedding",
+                                   "explained_class": "true", "input_space": "word_embeddings",
+                                   "ig_baseline": "pad"})
+    assert "per-token" in note and "explained class: true" in note
+    assert "input space word_embeddings (pad baseline)" in note and "attention" not in note
+    note = saliency_settings_note({"methods": ["random", "all_attention"]})
+    assert "LIME" not in note and "input space" not in note and "explained class" not in note
+    with pytest.raises(ValueError, match="saliency.lime_variant"):
+        saliency_settings_note({"lime_variant": "lime_package"})
 
 
 def test_rationale_recall_and_auprc_by_hand():

@@ -88,5 +88,20 @@ def test_aggregate():
     assert aggregate(scores, words, "sum").tolist() == [-1.0, 0.5]
     assert aggregate(scores, words, "mean").tolist() == pytest.approx([-1.0 / 3, 0.5])
     assert aggregate(scores, words, "max_abs").tolist() == [-4.0, 0.5]
+    assert aggregate(scores, words, "first").tolist() == [1.0, 0.5]
     with pytest.raises(ValueError):
         aggregate(scores, words, "median")
+
+
+def test_word_aggregation_per_method():
+    from saliency_repro.saliency.settings import word_aggregation_for
+
+    assert word_aggregation_for("integrated_gradients", {}) == "sum"  # the authors' sum
+    assert word_aggregation_for("lime", {"word_aggregation": "mean"}) == "mean"
+    # attention does not reward piece count by default, and has its own setting
+    assert word_aggregation_for("all_attention", {}) == "first"
+    assert word_aggregation_for("last_attention", {"word_aggregation": "sum"}) == "first"
+    assert word_aggregation_for("last_attention", {"attention_word_aggregation": "mean"}) == "mean"
+    assert word_aggregation_for("random", {"word_aggregation": "sum"}) == "first"
+    with pytest.raises(ValueError, match="saliency.attention_word_aggregation"):
+        word_aggregation_for("all_attention", {"attention_word_aggregation": "median"})

@@ -138,7 +138,7 @@ def test_rouge_on_a_hand_checked_pair():
     assert per2.loc[0, "rouge1_p"] == 1.0 and per2.loc[0, "rouge1_r"] == 0.5
     assert per2.loc[1, "rouge1_f"] == 0.0
     table = rouge_table(per2, "test", n_boot=50)
-    assert list(table["metric"]) == ["ROUGE-1", "ROUGE-2", "ROUGE-L"]
+    assert list(table["metric"]) == ["ROUGE-1", "ROUGE-2", "ROUGE-L", "ROUGE-Lsum"]
     assert table.loc[0, "f1"] == pytest.approx((2 / 3) / 2)
 
 

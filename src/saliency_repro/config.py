@@ -60,25 +60,97 @@ def validate_config(config: dict[str, Any], schema: str | os.PathLike = SCHEMA_P
 
 def check_cross_references(config: dict[str, Any]) -> None:
     """Checks a JSON schema cannot express: values that must agree with each other."""
+    if not config.get("datasets"):
+        raise ConfigError("config key 'datasets': no dataset configured (an empty mapping, e.g. "
+                          "from --config \"datasets={}\", would run nothing)")
     for name, ds in config.get("datasets", {}).items():
-        if ds["task"] == "classification" and not ds.get("label_names"):
-            raise ConfigError(f"config key 'datasets.{name}.label_names': required for classification")
-        src = ds["source"]
-        if src["type"] == "synthetic":
-            expected = {"classification": {"sentiment", "topic"}, "summarization": {"summarization"}}
-            if src["generator"] not in expected[ds["task"]]:
-                raise ConfigError(
-                    f"config key 'datasets.{name}.source.generator': {src['generator']!r} does not "
-                    f"produce a {ds['task']} corpus (use one of {sorted(expected[ds['task']])})"
-                )
+        _check_dataset(f"datasets.{name}", ds)
     ks = config.get("saliency", {}).get("k", [])
     if ks and sorted(set(ks)) != list(ks):
         raise ConfigError("config key 'saliency.k': must be strictly increasing")
+    decoding = config.get("summarizer", {}).get("decoding", {})
+    if decoding.get("min_length", 0) > decoding.get("max_length", float("inf")):
+        raise ConfigError(
+            f"config key 'summarizer.decoding.min_length': {decoding['min_length']} is larger than "
+            f"summarizer.decoding.max_length ({decoding['max_length']}); summaries would be cut "
+            f"before they may stop")
+
+
+def _check_dataset(key: str, ds: dict[str, Any]) -> None:
+    if ds["task"] == "classification" and not ds.get("label_names"):
+        raise ConfigError(f"config key '{key}.label_names': required for classification")
+    if ds["task"] == "summarization":
+        for extra in ("label_names", "crowd_sources"):
+            if ds.get(extra):
+                raise ConfigError(f"config key '{key}.{extra}': a summarization dataset has no "
+                                  f"labels or crowd; remove the key")
+    names = [src.get("name") for src in ds.get("crowd_sources", [])]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"config key '{key}.crowd_sources': the name {dupes[0]!r} is used twice; "
+                          f"every source of a dataset needs its own name")
+    src = ds["source"]
+    if src["type"] != "synthetic":
+        return
+    expected = {"classification": {"sentiment", "topic"}, "summarization": {"summarization"}}
+    if src["generator"] not in expected[ds["task"]]:
+        raise ConfigError(
+            f"config key '{key}.source.generator': {src['generator']!r} does not "
+            f"produce a {ds['task']} corpus (use one of {sorted(expected[ds['task']])})"
+        )
+    if src.get("min_words", 0) > src.get("max_words", float("inf")):
+        raise ConfigError(f"config key '{key}.source.min_words': {src['min_words']} is larger than "
+                          f"max_words ({src['max_words']})")
+    for pair in ("cues_per_doc", "distractors_per_doc", "summary_words"):
+        lo_hi = src.get(pair)
+        if lo_hi and lo_hi[0] > lo_hi[1]:
+            raise ConfigError(f"config key '{key}.source.{pair}': [min, max] expected, got {lo_hi}")
+    most = sum(src.get(p, [0, 0])[1] for p in ("cues_per_doc", "distractors_per_doc"))
+    if ds["task"] == "classification" and most > src.get("min_words", most):
+        raise ConfigError(
+            f"config key '{key}.source.cues_per_doc': up to {most} planted words (cues + "
+            f"distractors) do not fit in a text of min_words = {src['min_words']} words")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML's 'last one wins')."""
+
+
+def _construct_strict_mapping(loader: _StrictLoader, node, deep: bool = False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"{loader.name}:{key_node.start_mark.line + 1}: key {key!r} given twice in one "
+                f"mapping (first on line {seen[key]}); YAML would silently keep the last one")
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_strict_mapping)
+
+
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Read one YAML config file; a syntax error or a duplicated key names the file and line."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        loader = _StrictLoader(text)
+        loader.name = str(path)
+        try:
+            return loader.get_single_data() or {}
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc}") from None
 
 
 def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> dict:
     """Read a YAML config, apply ``overrides`` (deep-merged) and validate it."""
-    config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    config = read_config_file(path)
     if overrides:
         config = deep_merge(config, overrides)
     return validate_config(config)

@@ -9,12 +9,14 @@ what the DAG builds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from saliency_repro.reporting import FIGURE_FORMATS, TABLE_FORMATS
 
-INDEX_COLUMNS = ["artifact", "paper_ref", "dataset", "crowd_source", "path", "rule", "formats", "note"]
+INDEX_COLUMNS = ["artifact", "paper_ref", "dataset", "crowd_source", "path", "rule", "rule_file",
+                 "script", "formats", "note"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,35 @@ class ArtifactRegistry:
         return [asdict(e) for e in self.entries]
 
 
-def index_frame(records: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(records, columns=INDEX_COLUMNS)
+def index_frame(records: list[dict], rule_code: dict[str, dict] | None = None) -> pd.DataFrame:
+    """The index table; ``rule_code`` maps a rule to its ``rule_file`` and ``script``."""
+    rule_code = rule_code or {}
+    rows = [{**r, **{k: rule_code.get(r["rule"], {}).get(k, "") for k in ("rule_file", "script")}}
+            for r in records]
+    df = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     return df.sort_values(["paper_ref", "artifact", "dataset", "crowd_source"], kind="stable")
+
+
+def files_of(record: dict) -> list[str]:
+    """Every file of one index record (all its formats)."""
+    if not record["path"]:
+        return []
+    stem = record["path"].rsplit(".", 1)[0]
+    return [f"{stem}.{ext}" for ext in record["formats"].split("/")]
+
+
+def write_index(records: list[dict], rule_code: dict[str, dict], index_path: str,
+                provenance_out: str, provenance_dir: str) -> None:
+    """The index and, per artifact file, its lineage (``saliency_repro.provenance``) as JSON."""
+    import json
+
+    from saliency_repro.io import write_csv, write_text
+    from saliency_repro.provenance import lineage
+
+    write_csv(index_frame(records, rule_code), index_path)
+    out = Path(provenance_out)
+    out.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        for f in files_of(record):
+            tree = lineage(provenance_dir, f)
+            write_text(out / f"{Path(f).name}.json", json.dumps(tree, indent=1, sort_keys=True))

@@ -16,6 +16,8 @@ from saliency_repro.io import atomic_path, write_csv, write_text
 
 TABLE_FORMATS = ("csv", "md", "tex")
 FIGURE_FORMATS = ("png", "pdf")
+#: No creation date in the files, so that two runs write byte-identical figures (PNG has none)
+REPRODUCIBLE_METADATA = {"png": {}, "pdf": {"CreationDate": None}}
 
 
 def caption_for(run: str, text: str) -> str:
@@ -65,7 +67,8 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 150) -> list[Path]:
     for ext in FIGURE_FORMATS:
         target = stem.with_suffix(f".{ext}")
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
+            fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight",
+                        metadata=REPRODUCIBLE_METADATA[ext])
         written.append(target)
     plt.close(fig)
     return written

@@ -13,12 +13,18 @@ import numpy as np
 LOG = logging.getLogger("saliency_repro")
 
 
-def setup_logging(log_path: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+def setup_logging(log_path: str | os.PathLike | None = None, level: int = logging.INFO,
+                  job=None) -> None:
     """Send logging, warnings and progress bars (stderr) to the rule's log file.
 
     Snakemake shows its own progress; a rule's tqdm bars and messages belong in its log, where a
-    user auditing a number can find them.
+    user auditing a number can find them. With ``job`` (a script's ``snakemake`` object) the
+    job's provenance record is written when the script ends without an error.
     """
+    if job is not None:
+        from saliency_repro.provenance import register_job_record
+
+        register_job_record(job)
     handlers: list[logging.Handler] = []
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)

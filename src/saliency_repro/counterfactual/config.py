@@ -20,7 +20,6 @@ class CounterfactualConfig:
     k_unit: str = "words"
     random_draws: int = 20
     alpha: float = 0.05
-    quantile_method: str = "higher"
     operator: str = "remove"
     methods: tuple[str, ...] = ("lrp", "attention", "input_x_grad", "integrated_gradients")
     relevance_sign: str = "signed"

@@ -42,6 +42,7 @@ from saliency_repro.counterfactual.deletion import Perturbed, delete, random_dra
 from saliency_repro.counterfactual.measures import rouge_l_change, token_change
 from saliency_repro.counterfactual.stats import (
     median_draw,
+    never_confirmable,
     pick_examples,
     summary_table,
     verdicts,
@@ -202,20 +203,51 @@ def write_tables(results_parquet: str, cf_section: dict[str, Any], run: str, dat
     """Verdicts per article and the table of confirmed fractions, CIs and Wilcoxon tests."""
     cf = CounterfactualConfig.from_config(cf_section)
     res = pd.read_parquet(results_parquet)
-    v = verdicts(res, MEASURES, cf.alpha, cf.quantile_method)
+    v = verdicts(res, MEASURES, cf.alpha)
     write_parquet(v, out_verdicts)
-    table = summary_table(v, cf.ci_level, cf.ci_method, cf.wilcoxon_alternative, cf.methods)
+    table = summary_table(v, cf.ci_level, cf.ci_method, cf.wilcoxon_alternative, cf.methods,
+                          alpha=cf.alpha)
     unit = "words" if cf.k_unit == "words" else "fraction of the article's tokens"
     write_table(table, out_stem, caption_for(
         run, f"Counterfactual deletion check ({dataset}, operator '{cf.operator}', k in {unit}): "
-             f"an article's map is confirmed when deleting its top-k words changes the summary more "
-             f"than the {1 - cf.alpha:g} quantile of {cf.random_draws} random deletions of k words. "
-             f"Confirmed fraction with {cf.ci_level:.0%} {cf.ci_method} binomial CI; Wilcoxon "
-             f"signed-rank test ({cf.wilcoxon_alternative}) of important vs mean random change across "
-             f"articles. free = attention recomputed; frozen = attention fixed to the original run. "
-             f"random_control = one random draw judged against the others (false-positive rate)."),
+             f"an article's map is confirmed when the Monte-Carlo p-value of its top-k deletion, "
+             f"p = (1 + #{{random deletions changing the summary at least as much}}) / (R + 1) "
+             f"with R = {cf.random_draws} random deletions of k words, is <= alpha = {cf.alpha:g}. "
+             f"Confirmed fraction with {cf.ci_level:.0%} {cf.ci_method} binomial CI; p_median = "
+             f"median p over articles; null_rate_max = the rule's false-positive rate when the "
+             f"important words are no different from random ones (no ties; ties lower it). "
+             f"Wilcoxon signed-rank test ({cf.wilcoxon_alternative}) of important vs mean random "
+             f"change across articles. free = attention recomputed; frozen = attention fixed to the "
+             f"original run. random_control = random draw 0 judged against the other R - 1 draws "
+             f"(estimates the false-positive rate)." + _small_r_note(cf)),
         float_format="{:.3g}")
     return table
+
+
+def _small_r_note(cf: CounterfactualConfig) -> str:
+    """Warn (log and table note) when R is too small for p <= alpha to be possible: the smallest
+    p is 1 / (R + 1) for a method and 1 / R for the random control."""
+    notes = []
+    if never_confirmable(cf.random_draws, cf.alpha):
+        notes.append(f"with R = {cf.random_draws} random draws the smallest possible p-value is "
+                     f"1/{cf.random_draws + 1} > alpha = {cf.alpha:g}, so no map can be confirmed "
+                     f"(counterfactual.random_draws must be at least {_min_draws(cf.alpha)})")
+    elif never_confirmable(cf.random_draws - 1, cf.alpha):
+        notes.append(f"the random control is judged against R - 1 = {cf.random_draws - 1} draws, so "
+                     f"its smallest p-value 1/{cf.random_draws} > alpha = {cf.alpha:g}: it can never "
+                     f"be confirmed and does not estimate the false-positive rate "
+                     f"(counterfactual.random_draws >= {_min_draws(cf.alpha) + 1} fixes this)")
+    for n in notes:
+        LOG.warning("counterfactual: %s", n)
+    return "".join(f" WARNING: {n}." for n in notes)
+
+
+def _min_draws(alpha: float) -> int:
+    """The smallest R for which a p-value <= alpha is possible."""
+    r = 1
+    while never_confirmable(r, alpha):
+        r += 1
+    return r
 
 
 def write_figures(articles_parquet: str, results_parquet: str, verdicts_parquet: str, vocab: Vocab,
@@ -260,9 +292,9 @@ def write_figures(articles_parquet: str, results_parquet: str, verdicts_parquet:
         article_kind = "a confirmed" if kind == "confirmed" else "an unconfirmed"
         title = caption_for(run, f"{ref} (as in Tuckey et al.): {article_kind} article ({id_}, {dataset}, "
                                  f"{_k_label(k_ex, cf)}); "
-                                 f"{cf.primary_measure} {vv['important']:.2f} vs {vv['threshold']:.2f}, the "
-                                 f"{1 - cf.alpha:g} quantile of {cf.random_draws} random deletions "
-                                 f"(operator '{cf.operator}')")
+                                 f"{cf.primary_measure} {vv['important']:.2f}, Monte-Carlo p = "
+                                 f"{vv['p_value']:.3g} against {int(vv['draws'])} random deletions "
+                                 f"(alpha {cf.alpha:g}, operator '{cf.operator}')")
         save_figure(figures.worked_example(
             list(a["src_tokens"]), list(imp["positions"]), list(rand["positions"]),
             [(lab, vocab.decode(ids), None if row is None else row) for lab, ids, row in lines],
@@ -274,15 +306,18 @@ def write_figures(articles_parquet: str, results_parquet: str, verdicts_parquet:
                                                        f"of each method vs k random words (mean of "
                                                        f"{cf.random_draws} draws per article), {dataset}")),
                 fig_distribution)
-    table = summary_table(v, cf.ci_level, cf.ci_method, cf.wilcoxon_alternative, cf.methods)
+    table = summary_table(v, cf.ci_level, cf.ci_method, cf.wilcoxon_alternative, cf.methods,
+                          alpha=cf.alpha)
     save_figure(figures.curves(table, list(cf.methods) + ["random_control"], meas_labels,
                                METHOD_LABELS, cf.alpha, cf.k_unit, caption_for(
                                    run, f"Confirmed fraction ({cf.ci_level:.0%} CI) against k, "
                                         f"attention free (solid) and frozen (dashed), {dataset}")),
                 fig_curves)
     if out_examples:
-        write_json(out_examples, {"rule": "confirmed: largest margin among confirmed articles; "
-                                          "unconfirmed: most negative margin among unconfirmed; "
+        write_json(out_examples, {"rule": "confirmed: largest margin (important change - the "
+                                          "critical random change of the p-value rule) among "
+                                          "confirmed articles; unconfirmed: most negative margin "
+                                          "among unconfirmed; "
                                           "at the preferred k, else the nearest k with such an article",
                                   "method": cf.example_method, "preferred_k": k_pref,
                                   "measure": cf.primary_measure, "variant": "free", **picked})

@@ -1,24 +1,36 @@
-"""Verdicts, confirmed fractions with binomial CIs, Wilcoxon tests and example selection.
+"""Verdicts (Monte-Carlo p-values), confirmed fractions with binomial CIs, Wilcoxon tests and
+example selection.
 
-Verdict (per article, method, k, variant and measure): the map is **confirmed** when the change
-after deleting its top-k words is strictly greater than the (1 - alpha) quantile of the R
-random-deletion changes (numpy quantile, method ``quantile_method``; strict, so an article where
-nothing changes is never confirmed). ``margin`` = important change - that quantile.
+Verdict (per article, method, k, variant and measure): with R random deletions of k words, the
+Monte-Carlo p-value of the important deletion's change c is
 
-Why ``higher`` by default: it makes the threshold an observed random change, the
-ceil((1 - alpha)(R - 1))-th order statistic (0-based), so under the null hypothesis that the
-important words are no different from random ones (exchangeable changes, no ties) the rule
-confirms with probability at most alpha: with R = 20 and alpha = 0.05 the threshold is the
-largest of the 20 random changes and the level is 1/21. numpy's default ``linear`` interpolates
-between the two largest and confirms somewhat more often than alpha.
+    p = (1 + #{random draws with change >= c}) / (R + 1)
 
-A calibration control, ``random_control``, applies the same rule to random draw 0 against the
-quantile of draws 1..R-1: its confirmed fraction estimates the rule's false-positive rate (about
-alpha or less, with ties) and shows what "no better than chance" looks like in the same table.
+and the map is **confirmed** iff p <= alpha. Why this rule: under the null hypothesis that the
+important words are no different from random ones, c and the R random changes are
+exchangeable, so the rank of c among the R + 1 values is uniform and P(p <= alpha) <= alpha for
+every R, with or without ties (ties count against the map: ``>=``, so an article where nothing
+changes has p = 1). Without ties the level is exactly floor(alpha (R + 1)) / (R + 1)
+(:func:`exact_level`). The rule used before, "c exceeds the numpy ``higher`` (1 - alpha)
+quantile of the random changes", keeps its level only for some R: at alpha = 0.05 it confirms
+when c beats the second-largest of R = 21 draws, a false-positive rate of 2/22 = 9 %.
+
+When 1 / (R + 1) > alpha no article can be confirmed (:func:`never_confirmable`); the table
+note and the log say so.
+
+``threshold`` is the critical random change of the same rule: the j-th largest random change,
+j = the largest count of draws >= c that still gives p <= alpha (plus one), so that confirmed
+<=> c > threshold, and ``margin`` = c - threshold (nan when no article can be confirmed). The
+margin only orders the worked examples; the verdict is the p-value.
+
+A calibration control, ``random_control``, judges random draw 0 against draws 1..R-1 with the
+same p-value (R - 1 draws): draw 0 is exactly exchangeable with the others, so its confirmed
+fraction estimates the rule's false-positive rate (at most alpha) in the same table.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,44 +39,83 @@ import pandas as pd
 from scipy.stats import wilcoxon
 from statsmodels.stats.proportion import proportion_confint
 
+LOG = logging.getLogger(__name__)
+
 KEYS = ["id", "k", "variant"]
 
 
-def verdict(important: float, random_changes: Sequence[float], alpha: float,
-            method: str = "higher") -> tuple[bool, float, float]:
-    """(confirmed, threshold, margin) for one article."""
-    q = float(np.quantile(np.asarray(random_changes, dtype=float), 1 - alpha, method=method))
-    return bool(important > q), q, float(important - q)
+def mc_p_value(important: float | np.ndarray, random_changes: Sequence[float] | np.ndarray) -> float | np.ndarray:
+    """Monte-Carlo p-value (1 + #{random >= important}) / (R + 1), over the last axis of
+    ``random_changes`` (so arrays of articles work too). nan when ``important`` or any random
+    change is nan: a missing value must not pass for "beaten"."""
+    imp = np.asarray(important, dtype=float)
+    rnd = np.asarray(random_changes, dtype=float)
+    n = rnd.shape[-1]
+    p = (1.0 + np.count_nonzero(rnd >= imp[..., None], axis=-1)) / (n + 1)
+    bad = np.isnan(imp) | np.isnan(rnd).any(axis=-1)
+    p = np.where(bad, np.nan, p)
+    return float(p) if p.ndim == 0 else p
 
 
-def verdicts(results: pd.DataFrame, measures: Sequence[str], alpha: float,
-             quantile_method: str = "higher") -> pd.DataFrame:
+def _max_count(n_draws: int, alpha: float) -> int:
+    """The largest number c of random draws >= the important change with (1 + c)/(n + 1) <= alpha
+    (-1 when even c = 0 fails); the same float comparison as the verdict, so they cannot disagree."""
+    c = -1
+    while c + 1 < n_draws + 1 and (c + 2) / (n_draws + 1) <= alpha:
+        c += 1
+    return c
+
+
+def exact_level(n_draws: int, alpha: float) -> float:
+    """P(confirmed) under the null with no ties: floor(alpha (n + 1)) / (n + 1)."""
+    return (_max_count(n_draws, alpha) + 1) / (n_draws + 1)
+
+
+def never_confirmable(n_draws: int, alpha: float) -> bool:
+    """True when 1 / (n + 1) > alpha: with so few draws p can never be <= alpha."""
+    return _max_count(n_draws, alpha) < 0
+
+
+def verdict(important: float, random_changes: Sequence[float], alpha: float) -> tuple[bool, float, float, float]:
+    """(confirmed, p, threshold, margin) for one article (see the module docstring)."""
+    rv = np.asarray(random_changes, dtype=float)
+    p = mc_p_value(important, rv)
+    c = _max_count(len(rv), alpha)
+    q = float(np.sort(rv)[::-1][c]) if c >= 0 else float("nan")
+    ok = bool(p <= alpha)  # False for nan p
+    return ok, float(p), q, float(important - q)
+
+
+def verdicts(results: pd.DataFrame, measures: Sequence[str], alpha: float) -> pd.DataFrame:
     """One row per (article, k, variant, measure, method) from the long results table.
 
     ``results`` has ``id, k, k_words, variant, method, draw`` (draw -1 for a method's own
-    deletion, 0..R-1 for the random draws) and one column per measure.
+    deletion, 0..R-1 for the random draws) and one column per measure. Output columns: ``id, k,
+    k_words, variant, measure, method, important, random_mean, draws`` (random draws compared
+    against), ``p_value, threshold, margin, confirmed`` (p_value <= alpha).
     """
     rows = []
-    for (id_, k, variant), g in results.groupby(KEYS, sort=True):
-        rnd = g[g["method"] == "random"].sort_values("draw")
-        meth = g[g["method"] != "random"]
-        k_words = int(g["k_words"].iloc[0])
+    method = results["method"].to_numpy()
+    draw = results["draw"].to_numpy()
+    k_words_all = results["k_words"].to_numpy()
+    values = {m: results[m].to_numpy(dtype=float) for m in measures}
+    for (id_, k, variant), idx in sorted(results.groupby(KEYS, sort=True).indices.items()):
+        is_rnd = method[idx] == "random"
+        rnd_idx = idx[is_rnd][np.argsort(draw[idx[is_rnd]], kind="stable")]
+        meth_idx = idx[~is_rnd]
+        k_words = int(k_words_all[idx[0]])
         for measure in measures:
-            rv = rnd[measure].to_numpy(dtype=float)
+            rv = values[measure][rnd_idx]
             if len(rv) < 2:
                 continue
-            cases = [(m, float(v)) for m, v in zip(meth["method"], meth[measure], strict=True)]
-            for name, imp in cases:
-                ok, q, margin = verdict(imp, rv, alpha, quantile_method)
+            cases = [(str(method[i]), float(values[measure][i]), rv) for i in meth_idx]
+            cases.append(("random_control", float(rv[0]), rv[1:]))
+            for name, imp, ref in cases:
+                ok, p, q, margin = verdict(imp, ref, alpha)
                 rows.append({"id": id_, "k": k, "k_words": k_words, "variant": variant,
                              "measure": measure, "method": name, "important": imp,
-                             "random_mean": float(rv.mean()), "threshold": q,
-                             "margin": margin, "confirmed": ok})
-            ok, q, margin = verdict(rv[0], rv[1:], alpha, quantile_method)
-            rows.append({"id": id_, "k": k, "k_words": k_words, "variant": variant,
-                         "measure": measure, "method": "random_control", "important": float(rv[0]),
-                         "random_mean": float(rv[1:].mean()), "threshold": q, "margin": margin,
-                         "confirmed": ok})
+                             "random_mean": float(ref.mean()), "draws": len(ref), "p_value": p,
+                             "threshold": q, "margin": margin, "confirmed": ok})
     return pd.DataFrame(rows)
 
 
@@ -90,8 +141,13 @@ def wilcoxon_test(important: Sequence[float], random_mean: Sequence[float],
 
 
 def summary_table(v: pd.DataFrame, level: float = 0.95, ci_method: str = "wilson",
-                  alternative: str = "two-sided", method_order: Sequence[str] = ()) -> pd.DataFrame:
-    """Confirmed fraction, CI and Wilcoxon test per (measure, variant, method, k)."""
+                  alternative: str = "two-sided", method_order: Sequence[str] = (),
+                  alpha: float | None = None) -> pd.DataFrame:
+    """Confirmed fraction (p_value <= alpha, from :func:`verdicts`), CI and Wilcoxon test per
+    (measure, variant, method, k). ``draws`` is the number of random draws each article was
+    judged against and, when ``alpha`` is given, ``null_rate_max`` the rule's false-positive
+    rate under the null without ties (:func:`exact_level`; ties only lower it), the value the
+    ``random_control`` row estimates."""
     rows = []
     order = {m: i for i, m in enumerate(list(method_order) + ["random_control"])}
     for (measure, variant, method, k), g in v.groupby(["measure", "variant", "method", "k"], sort=True):
@@ -105,6 +161,12 @@ def summary_table(v: pd.DataFrame, level: float = 0.95, ci_method: str = "wilson
                      "random_mean": float(g["random_mean"].mean()),
                      "median_difference": float((g["important"] - g["random_mean"]).median()),
                      "wilcoxon_W": stat, "wilcoxon_p": p, "nonzero_pairs": nz})
+        if "draws" in g:
+            draws = int(g["draws"].min())
+            rows[-1]["draws"] = draws
+            rows[-1]["p_median"] = float(g["p_value"].median())
+            if alpha is not None:
+                rows[-1]["null_rate_max"] = exact_level(draws, alpha)
     out = pd.DataFrame(rows)
     if len(out):
         out["_m"] = out["method"].map(lambda m: order.get(m, len(order)))
@@ -122,7 +184,9 @@ def pick_examples(v: pd.DataFrame, method: str, k: float, measure: str,
 
     Each is looked for at ``k`` first; if no article of that kind exists there, at the other
     values of ``ks`` in order of distance from ``k`` (ties: the smaller k). Ties between articles
-    go to the first id in sort order. Returns ``{kind: id or None, kind + "_k": k or None}``.
+    go to the first id in sort order. When no article can be confirmed (R too small, margins
+    nan) the unconfirmed example is the one with the largest p-value. Returns
+    ``{kind: id or None, kind + "_k": k or None}``.
     """
     g = v[(v["method"] == method) & (v["measure"] == measure)
           & (v["variant"] == variant)].sort_values("id", kind="stable")
@@ -134,7 +198,10 @@ def pick_examples(v: pd.DataFrame, method: str, k: float, measure: str,
             sub = g[(g["k"] == kk) & (g["confirmed"] == want)]
             if sub.empty:
                 continue
-            idx = sub["margin"].idxmax() if want else sub["margin"].idxmin()
+            if sub["margin"].isna().all():  # no critical value (R too small): order by p
+                idx = sub["p_value"].idxmax() if "p_value" in sub else sub.index[0]
+            else:
+                idx = sub["margin"].idxmax() if want else sub["margin"].idxmin()
             out[kind], out[f"{kind}_k"] = str(sub.loc[idx, "id"]), float(kk)
             break
     return out

@@ -153,11 +153,12 @@ def run_scores(aggregate: PathLike, stem: PathLike, caption: str, paper_ref: str
 
 def run_flips(aggregate: PathLike, counts_stem: PathLike, example_stem: PathLike,
               hist_stem: PathLike, run: str, dataset: str, source: str, paper_ref: str,
-              compare_with_paper: bool) -> None:
+              compare_with_paper: bool, settings_note: str = "") -> None:
     agg = pd.read_parquet(aggregate)
     counts = scores.flip_counts(agg)
     key = paper_values.TABLE7_KEY_BY_SCORES_REF.get(paper_ref)
-    cap = f"Flips and Aids per saliency method, {dataset}, crowd source {source} (cf. Table 7)."
+    cap = (f"Flips and Aids per saliency method, {dataset}, crowd source {source} (cf. Table 7). "
+           f"{settings_note}").strip()
     if compare_with_paper and key:
         table = compare.flips_vs_paper(counts, paper_values.TABLE7[key])
         table = table.merge(counts[["Method", "All_correct", "N"]], on="Method", how="left")
@@ -169,7 +170,7 @@ def run_flips(aggregate: PathLike, counts_stem: PathLike, example_stem: PathLike
     example = scores.flip_example(agg)
     write_table(example, example_stem, caption_for(
         run, f"A Flipped example (cf. Table 6), {dataset}, crowd source {source}: displays of one "
-             "sample by one method with the crowd outcome per k."))
+             f"sample by one method with the crowd outcome per k. {settings_note}".strip()))
     hist = scores.flip_histogram_counts(agg)
     fig = figures.flip_histogram(hist, caption_for(
         run, f"Flips per sample, {dataset}, {source} (cf. Figure 3)"))
@@ -188,11 +189,14 @@ def run_misclassified(aggregate: PathLike, stem: PathLike, caption: str, paper_r
     write_table(table, stem, caption)
 
 
-def run_significance(aggregate: PathLike, stem: PathLike, caption: str, n_boot: int,
-                     alpha: float, seed: int) -> None:
-    table = stats.significance_table(pd.read_parquet(aggregate), n_boot, seed, alpha,
-                                     paper_values.SIGNIFICANTLY_BETTER_THAN_RANDOM)
-    write_table(table, stem, caption, float_format="{:.4g}")
+def run_significance(aggregate: PathLike, stem: PathLike, caption: str, crowd_cfg: dict,
+                     seed: int, with_paper_claims: bool) -> None:
+    """Significance vs RANDOM at the sample level (see ``stats``); the paper's claims beside
+    the verdicts only for datasets that reproduce one of its tables."""
+    settings = stats.SignificanceSettings.from_config(crowd_cfg)
+    claims = paper_values.SIGNIFICANTLY_BETTER_THAN_RANDOM if with_paper_claims else None
+    table = stats.significance_table(pd.read_parquet(aggregate), settings, seed, claims)
+    write_table(table, stem, f"{caption} {settings.describe()}.", float_format="{:.4g}")
 
 
 def run_expert_check(tasks: PathLike, aggregate: PathLike, train: PathLike,

@@ -35,12 +35,25 @@ DEFAULT_GRID = {"skill_median": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
 
 
 def split_samples(samples: pd.DataFrame, fit_fraction: float, seed: int) -> tuple[set, set]:
-    """Stratified (by label) random split of sample ids into fit and evaluation halves."""
+    """Stratified (by label) random split of sample ids into a fit and an evaluation part.
+
+    The fit part has exactly ``floor(fit_fraction * N + 1/2)`` samples: each label gets the
+    floor of its share, and the samples left over go to the labels with the largest
+    remainders (ties broken by the seeded generator). Rounding each label on its own gave
+    48/52 on AG News (four labels of 25, each rounded half to even).
+    """
     rng = np.random.default_rng(seed)
+    groups = [(lab, rng.permutation(grp["sample_id"].to_numpy()))
+              for lab, grp in samples.groupby("label")]
+    shares = np.array([fit_fraction * len(ids) for _, ids in groups])
+    counts = np.floor(shares).astype(int)
+    total = int(np.floor(fit_fraction * len(samples) + 0.5))
+    remainder = shares - counts
+    order = np.lexsort((rng.random(len(groups)), -remainder))  # largest remainder first
+    counts[order[: total - counts.sum()]] += 1
     fit: set = set()
-    for _, grp in samples.groupby("label"):
-        ids = rng.permutation(grp["sample_id"].to_numpy())
-        fit |= set(ids[: int(round(fit_fraction * len(ids)))])
+    for (_, ids), n in zip(groups, counts, strict=True):
+        fit |= set(ids[:n])
     return fit, set(samples["sample_id"]) - fit
 
 

@@ -2,8 +2,16 @@
 
 The model is loaded once per job; samples are tokenized once, grouped into batches of
 ``saliency.batch_size`` (padded; padding never receives a score) and every method runs on the
-batch before the next one, with a tqdm bar in the rule's log. Scores are computed for the true
-label; on the misclassified set the prediction is carried along, not used as the target.
+batch before the next one, with a tqdm bar in the rule's log.
+
+Class-specific methods explain ``saliency.explained_class`` (:func:`explained_targets`):
+``predicted`` (default), the class the model gave (the samples' ``pred``), which is what a
+saliency map of a deployed model explains and what the crowd's question ("which label does
+this text support?") is compared against on misclassified samples; or ``true``, the gold
+label. On correctly classified samples both are the same.
+
+Token scores become word scores with :func:`saliency_repro.saliency.settings.word_aggregation_for`;
+RANDOM is drawn per word (:func:`saliency_repro.saliency.methods.random_word_scores`).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from saliency_repro.saliency.display import displays_for_sample
+from saliency_repro.saliency.settings import setting, word_aggregation_for
 from saliency_repro.saliency.words import Word, aggregate, detect_scheme, group_pieces
 
 LOG = logging.getLogger(__name__)
@@ -45,32 +54,57 @@ def encode_samples(tokenizer, texts: Sequence[str], max_length: int) -> list[dic
     return out
 
 
+def explained_targets(samples: pd.DataFrame, explained_class: str) -> list[int]:
+    """The class each sample's class-specific saliency explains.
+
+    ``predicted``: the ``pred`` column (the model's label); ``true``: the ``label`` column.
+    """
+    if explained_class not in ("predicted", "true"):
+        raise ValueError("config key 'saliency.explained_class' must be 'predicted' or 'true', "
+                         f"got {explained_class!r}")
+    column = "pred" if explained_class == "predicted" else "label"
+    if column not in samples.columns:
+        raise ValueError(f"config key 'saliency.explained_class' is {explained_class!r}, "
+                         f"but the samples have no {column!r} column")
+    return samples[column].astype(int).tolist()
+
+
 def attribute_samples(
     model, tokenizer, samples: pd.DataFrame, cfg: dict[str, Any], max_length: int,
     seed: int = 13, device: str = "cpu",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Word scores of every configured method for every sample (true-label target).
+    """Word scores of every configured method for every sample.
 
-    ``samples`` has ``id, text, label``; ``cfg`` is the ``saliency`` config section. Returns
-    the long-form frame (``WORD_SCORE_COLUMNS``) and diagnostics (timings, IG deltas).
+    ``samples`` has ``id, text, label`` and ``pred`` (needed with ``explained_class:
+    predicted``); ``cfg`` is the ``saliency`` config section. Returns the long-form frame
+    (``WORD_SCORE_COLUMNS``) and diagnostics (settings, targets, timings, IG deltas).
     """
     import torch
     from tqdm import tqdm
 
     from saliency_repro.classify.train import collate
-    from saliency_repro.saliency.methods import SaliencyRegistry
+    from saliency_repro.saliency.methods import (
+        WORD_LEVEL_METHODS,
+        SaliencyRegistry,
+        random_word_scores,
+    )
 
     methods = list(cfg.get("methods") or [])
-    diag: dict[str, Any] = {"n_samples": len(samples), "methods": methods, "seconds": {},
-                            "device": device}
+    explained = setting(cfg, "explained_class")
+    diag: dict[str, Any] = {
+        "n_samples": len(samples), "methods": methods, "seconds": {}, "device": device,
+        "input_space": setting(cfg, "input_space"), "lime_variant": setting(cfg, "lime_variant"),
+        "explained_class": explained,
+        "word_aggregation": {m: word_aggregation_for(m, cfg) for m in methods},
+    }
     if samples.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             WORD_SCORE_COLUMNS, ["str", "str", "int64", "str", "float64", "int64"], strict=True)}), diag
     reg = SaliencyRegistry(model, tokenizer, cfg, seed=seed, device=device)
     encoded = encode_samples(tokenizer, samples["text"].astype(str).tolist(), max_length)
     ids = samples["id"].astype(str).tolist()
-    targets = samples["label"].astype(int).tolist()
-    how = cfg.get("word_aggregation", "sum")
+    targets = explained_targets(samples, explained)
+    diag["targets"] = dict(zip(ids, targets, strict=True))
     bs = int(cfg.get("batch_size", 8))
     rows: list[pd.DataFrame] = []
     extra: dict[str, list[float]] = {}
@@ -81,13 +115,20 @@ def attribute_samples(
         input_ids, mask = collate([c["input_ids"] for c in chunk], tokenizer.pad_token_id, device)
         for method in methods:
             t0 = time.perf_counter()
-            torch.manual_seed(seed)
-            res = reg.run(method, input_ids, mask, targets[s:s + bs], ids[s:s + bs])
+            if method in WORD_LEVEL_METHODS:
+                word_scores = [random_word_scores(seed, ids[s + b], len(c["words"]))
+                               for b, c in enumerate(chunk)]
+            else:
+                torch.manual_seed(seed)
+                res = reg.run(method, input_ids, mask, targets[s:s + bs], ids[s:s + bs])
+                for key, vals in res.diagnostics.items():
+                    extra.setdefault(key, []).extend(vals)
+                how = word_aggregation_for(method, cfg)
+                word_scores = [aggregate(res.scores[b], c["words"], how) if c["words"] else np.zeros(0)
+                               for b, c in enumerate(chunk)]
             diag["seconds"][method] = diag["seconds"].get(method, 0.0) + time.perf_counter() - t0
-            for key, vals in res.diagnostics.items():
-                extra.setdefault(key, []).extend(vals)
             for b, c in enumerate(chunk):
-                rows.append(_word_rows(ids[s + b], method, c["words"], res.scores[b], how))
+                rows.append(_word_rows(ids[s + b], method, c["words"], word_scores[b]))
             bar.update(1)
     bar.close()
     if "ig_delta" in extra:
@@ -104,13 +145,11 @@ def attribute_samples(
     return df, diag
 
 
-def _word_rows(sample_id: str, method: str, words: list[Word], token_scores: np.ndarray,
-               how: str) -> pd.DataFrame:
-    scores = aggregate(token_scores, words, how) if words else np.zeros(0)
+def _word_rows(sample_id: str, method: str, words: list[Word], scores: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
         "sample_id": sample_id, "method": method,
         "word_index": np.arange(len(words), dtype=np.int64),
-        "word": [w.text for w in words], "score": scores.astype(float),
+        "word": [w.text for w in words], "score": np.asarray(scores, dtype=float),
         "text_position": np.asarray([w.text_position for w in words], dtype=np.int64),
     })
 

@@ -11,6 +11,18 @@ import pandas as pd
 from saliency_repro.names import BY_ID, METHOD_ORDER, paper_name
 from saliency_repro.saliency.display import top_k
 from saliency_repro.saliency.methods import CAPTUM_CLASS
+from saliency_repro.saliency.settings import (
+    AGGREGATION_PHRASE,
+    AUTHORS_LIME,
+    INPUT_SPACE_METHODS,
+    explained_class_phrase,
+    saliency_settings_note,
+    setting,
+    word_aggregation_for,
+)
+
+__all__ = ["method_table", "overlap_table", "pick_figure_sample", "rationale_table",
+           "saliency_settings_note", "top_sets", "top_words_figure"]
 
 
 def _ordered(methods: Sequence[str]) -> list[str]:
@@ -56,25 +68,50 @@ def overlap_table(word_scores: pd.DataFrame, k: int = 40, rank_by: str = "score"
 
 
 def method_table(methods: Sequence[str], cfg: dict | None = None) -> pd.DataFrame:
-    """Paper Table 2 (type and class-specificity) plus how each method is computed here."""
+    """Paper Table 2 (type and class-specificity) plus how each method is computed here.
+
+    Besides the paper's columns, every row says what was explained (``Explained class``: the
+    predicted class or the true label for class-specific methods), what the attributions are
+    taken with respect to (``Input space``), how word pieces became a word (``Word score``) and
+    the method's own settings, including which LIME variant ran, so that a table never hides a
+    choice that changes the displays.
+    """
     cfg = cfg or {}
+    space = setting(cfg, "input_space")
+    baseline = setting(cfg, "ig_baseline")
     rows = []
     for m in _ordered(methods):
         name = BY_ID[m]
-        setting = ""
+        setting_text = ""
         if m == "integrated_gradients":
-            setting = f"{cfg.get('ig_steps', 100)} steps, {cfg.get('ig_baseline', 'zero')} baseline"
+            setting_text = f"{cfg.get('ig_steps', 100)} steps, {baseline} baseline"
+        elif m == "deeplift":
+            setting_text = f"{baseline} baseline"
         elif m == "lime":
-            setting = f"{cfg.get('lime_samples', 500)} samples, kernel width {cfg.get('lime_kernel_width', 1.0)}"
+            if setting(cfg, "lime_variant") == "authors":
+                setting_text = (
+                    f"authors' variant: every embedding coordinate a feature, "
+                    f"{AUTHORS_LIME['n_samples']} samples, Euclidean kernel width "
+                    f"{AUTHORS_LIME['kernel_width']:g}, least-squares surrogate"
+                )
+            else:
+                setting_text = (
+                    f"per-token variant (token_embedding): {cfg.get('lime_samples', 500)} samples, "
+                    f"cosine kernel width {cfg.get('lime_kernel_width', 1.0)}, Lasso surrogate"
+                )
         elif m == "all_attention":
-            setting = "attention received, mean over layers and heads"
+            setting_text = "attention received, mean over layers and heads"
         elif m == "last_attention":
-            setting = "attention received, last layer, mean over heads"
+            setting_text = "attention received, last layer, mean over heads"
         elif m == "random":
-            setting = "uniform scores, seeded per sample"
+            setting_text = "uniform scores, one draw per word, seeded per sample"
+        how = word_aggregation_for(m, cfg)
         rows.append({"Method": name.paper, "Type": name.type,
                      "Class-specific": "yes" if name.class_specific else "no",
-                     "Implementation": CAPTUM_CLASS[m], "Setting": setting})
+                     "Explained class": explained_class_phrase(cfg) if name.class_specific else "n/a",
+                     "Input space": space if m in INPUT_SPACE_METHODS else "n/a",
+                     "Word score": "one draw per word" if m == "random" else AGGREGATION_PHRASE[how],
+                     "Implementation": CAPTUM_CLASS[m], "Setting": setting_text})
     return pd.DataFrame(rows)
 
 

@@ -6,9 +6,13 @@ Tokenizers split words into pieces with different markers:
 * SentencePiece (ALBERT, T5, XLNet): a piece starting with ``▁`` (U+2581) starts a word;
 * byte-level BPE (GPT-2, RoBERTa): a piece starting with ``Ġ`` (U+0120) starts a word.
 
-A word's score aggregates its pieces' scores (``sum``, ``mean`` or ``max_abs``: the signed
-score of the piece with the largest magnitude). Special tokens and punctuation are never shown
-to the crowd, as in the paper's display, so they get no word.
+A word's score aggregates its pieces' scores (``sum``, ``mean``, ``first``: the score of the
+word's first piece, or ``max_abs``: the signed score of the piece with the largest magnitude).
+Which one a method uses is :func:`saliency_repro.saliency.settings.word_aggregation_for`:
+``sum`` for the gradient and perturbation methods (attributions are additive, as the authors
+summed them), ``first`` for attention (``sum`` would reward a word for being split into many
+pieces). Special tokens and punctuation are never shown to the crowd, as in the paper's
+display, so they get no word.
 
 What counts as punctuation was read off the authors' released data (all 200 samples): every
 piece made only of non-alphanumeric characters is dropped (``. , ' " ( ) - ! ? : ; / < > \\
@@ -164,6 +168,8 @@ def aggregate(scores: np.ndarray, words: Sequence[Word], how: str = "sum") -> np
             out[n] = s.sum()
         elif how == "mean":
             out[n] = s.mean()
+        elif how == "first":
+            out[n] = s[0]
         elif how == "max_abs":
             out[n] = s[np.argmax(np.abs(s))]
         else:

@@ -29,7 +29,6 @@ from saliency_repro.summarize import analysis, figures
 from saliency_repro.summarize.decode import beam_search, greedy_decode
 from saliency_repro.summarize.lrp import lrp_summary
 from saliency_repro.summarize.model import ModelConfig, load_model
-from saliency_repro.summarize.rouge import rouge_per_pair, rouge_table
 from saliency_repro.summarize.text import (
     START_ID,
     PreprocessConfig,
@@ -138,22 +137,6 @@ def generate_summaries(model_path: str, vocab_json: str, test_parquet: str,
     out = pd.DataFrame(rows)
     write_parquet(out, out_parquet)
     return out
-
-
-def write_rouge(summaries_parquet: str, out_stem: str, run: str, dataset: str,
-                summarizer_cfg: dict[str, Any], seed: int) -> pd.DataFrame:
-    """ROUGE table of generated vs reference test summaries."""
-    df = pd.read_parquet(summaries_parquet, columns=["generated", "reference"])
-    per = rouge_per_pair(df["generated"].tolist(), df["reference"].tolist(),
-                         summarizer_cfg["rouge"]["use_stemmer"])
-    dcfg = summarizer_cfg["decoding"]
-    label = (f"beam {dcfg['beam_size']}" if dcfg["method"] == "beam" else "greedy") + \
-        f", {dcfg['min_length']}-{dcfg['max_length']} tokens"
-    table = rouge_table(per, label, seed=seed, n_boot=summarizer_cfg["rouge"]["bootstrap"])
-    write_table(table, out_stem, caption_for(
-        run, f"ROUGE F1 (mean, bootstrap 95% CI), precision and recall of generated vs reference "
-             f"test summaries, {dataset}, seq2seq+attention without pointer/coverage."))
-    return table
 
 
 # ---------------------------------------------------------------------------- LRP

@@ -1,0 +1,75 @@
+"""Checks before any work: what can be checked cheaply fails the dry run, naming key or file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from saliency_repro.config import ConfigError
+from saliency_repro.preflight import header_columns, preflight
+
+
+def local_config(tmp_path, files: dict, **source) -> dict:
+    return {"datasets": {"mine": {"task": "classification", "label_names": ["a", "b"],
+                                  "crowd_sources": [],
+                                  "source": {"type": "local", "files": files, **source}}}}
+
+
+@pytest.fixture
+def good_csv(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("review,stars\nnice film,1\n")
+    return path
+
+
+@pytest.mark.parametrize(("make", "named"), [
+    (lambda t, good: local_config(t, {"train": str(t / "missing.csv"), "test": str(good)},
+                                  columns={"text": "review", "label": "stars"}),
+     "datasets.mine.source.files.train"),
+    (lambda t, good: local_config(t, {"train": str(good), "test": str(good)},
+                                  columns={"text": "body", "label": "stars"}),
+     "train.csv:1: no column 'body'"),
+    (lambda t, good: local_config(t, {"train": str(good), "test": str(good)}),
+     "no column 'text'"),
+    (lambda t, good: {"download_mirror": str(t / "nope"), "datasets": {}}, "download_mirror"),
+    (lambda t, good: {"datasets": {"d": {"task": "classification", "source": {"type": "synthetic"},
+                                         "crowd_sources": [{"name": "r", "type": "released",
+                                                            "path": str(t / "IMDB.csv")}]}}},
+     "datasets.d.crowd_sources[0].path"),
+    (lambda t, good: {"device": "cuda:7", "datasets": {}}, "config key 'device'"),
+])
+def test_preflight_names_the_problem(tmp_path, good_csv, make, named):
+    if named == "config key 'device'":
+        torch = pytest.importorskip("torch")
+        if torch.cuda.is_available() and torch.cuda.device_count() > 7:
+            pytest.skip("this machine has a cuda:7")
+    with pytest.raises(ConfigError) as info:
+        preflight(make(tmp_path, good_csv))
+    assert named in str(info.value)
+
+
+def test_preflight_accepts_good_files_and_headerless_ones(tmp_path, good_csv):
+    preflight(local_config(tmp_path, {"train": str(good_csv), "test": str(good_csv)},
+                           columns={"text": "review", "label": "stars"}))
+    raw = tmp_path / "raw.csv"
+    raw.write_text("1,some text\n")
+    preflight(local_config(tmp_path, {"train": str(raw), "test": str(raw)}, header=False,
+                           columns={"text": 1, "label": 0}))
+
+
+def test_header_columns_of_each_format(tmp_path):
+    tsv = tmp_path / "a.tsv"
+    tsv.write_text("x\ty\n1\t2\n")
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"text": "t", "label": 0}\n')
+    parquet = tmp_path / "a.parquet"
+    pd.DataFrame({"article": ["a"], "highlights": ["h"]}).to_parquet(parquet)
+    semi = tmp_path / "b.csv"
+    semi.write_text("text;label\nt;0\n")
+    assert header_columns(tsv) == ["x", "y"]
+    assert header_columns(jsonl) == ["text", "label"]
+    assert header_columns(parquet) == ["article", "highlights"]
+    assert header_columns(semi) == ["text", "label"]
+    arr = tmp_path / "arr.jsonl"
+    arr.write_text("[1, 2]\n")
+    assert header_columns(arr) is None  # left to data preparation, which names the line
