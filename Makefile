@@ -54,6 +54,7 @@ report: setup
 ## Speed of the batched LRP and attribution against their one-at-a-time versions (printed).
 bench: setup
 	$(BIN)/python benchmarks/run.py 2>/dev/null
+	$(BIN)/python benchmarks/faithfulness.py 2>/dev/null
 
 clean:
 	rm -rf results/demo paper_figures/demo .snakemake

@@ -43,6 +43,23 @@ def has_ground_truth(dataset):
     return config["datasets"][dataset]["source"]["type"] == "synthetic"
 
 
+def local_source_files(wildcards):
+    """A local source's files: inputs of its preparation (and so of its lineage)."""
+    src = config["datasets"][wildcards.dataset]["source"]
+    return sorted(src["files"].values()) if src["type"] == "local" else []
+
+
+def local_source_digest(dataset):
+    """Content hash of a local source's files, so an edit to one reruns what reads it (and a
+    touch or a fresh copy does not)."""
+    from saliency_repro.provenance import sha256_file
+
+    src = config["datasets"][dataset]["source"]
+    if src["type"] != "local":
+        return ""
+    return {split: sha256_file(path) for split, path in sorted(src["files"].items())}
+
+
 def paper_ref(dataset, artifact, default=""):
     """The paper item a per-dataset artifact reproduces, from the dataset's ``paper_refs``."""
     return config["datasets"][dataset]["paper_refs"].get(artifact, default)
@@ -112,7 +129,7 @@ def crowd_settings_note(dataset, source):
     """Where a crowd source's displays came from: the release, or this run's saliency settings."""
     if crowd_source_cfg(dataset, source)["type"] == "released":
         return "Displays and labels: the authors' release."
-    return f"{SALIENCY_NOTE}."
+    return SALIENCY_NOTE.rstrip(".") + "."
 
 
 def crowd_caption(text, dataset=None, source=None):
@@ -138,7 +155,8 @@ def released_crowd_targets():
     for ds in CLASSIFICATION:
         for src in crowd_sources(ds, "released"):
             stem = f"{LU}/{{a}}_{ds}_{src}"
-            for a, exts in [("crowd_scores", ("csv", "md", "tex")), ("flip_counts", ("csv", "md", "tex")),
+            for a, exts in [("crowd_scores", ("csv", "md", "tex")), ("crowd_coverage", ("csv", "md", "tex")),
+                            ("flip_counts", ("csv", "md", "tex")),
                             ("flip_histogram", ("png", "pdf")),
                             ("significance", ("csv", "md", "tex"))]:
                 out += [f"{stem.format(a=a)}.{e}" for e in exts]

@@ -2,13 +2,16 @@
 
 
 rule prepare_dataset:
+    input:
+        local_source_files,
     output:
         train=f"{R}/data/{{dataset}}/train.parquet",
         validation=f"{R}/data/{{dataset}}/validation.parquet",
         test=f"{R}/data/{{dataset}}/test.parquet",
         meta=f"{R}/data/{{dataset}}/meta.json",
     params:
-        dataset=lambda wc: config["datasets"][wc.dataset],
+        dataset=lambda wc: config_part(config["datasets"][wc.dataset], "task", "label_names", "source"),
+        source_sha256=lambda wc: local_source_digest(wc.dataset),
         seed=config["seed"],
         mirror=config["download_mirror"],
         downloads=f"{R}/downloads",

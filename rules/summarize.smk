@@ -18,6 +18,8 @@ for _ds in SUMMARIZATION:
                   "summarizer_figures", paper_ref="tuckey2019/figure3", dataset=_ds)
     ARTIFACTS.add("rouge", f"{T19}/rouge_{{dataset}}", "table", "rouge_table", dataset=_ds,
                   note="ROUGE-1/2/L and ROUGE-Lsum of the generated test summaries against the full references")
+    ARTIFACTS.add("rouge_baselines", f"{T19}/baselines_rouge_{{dataset}}", "table", "rouge_baselines",
+                  dataset=_ds, note="the model beside lead-3 and the most frequent training summary; distinct-summary fraction")
     ARTIFACTS.add("lrp_similarity", f"{T19}/lrp_similarity_{{dataset}}", "table", "lrp_tables",
                   dataset=_ds, note="the paper's 'maps of different output words look alike', measured")
     ARTIFACTS.add("lrp_conservation", f"{T19}/lrp_conservation_{{dataset}}", "table", "lrp_tables",
@@ -108,6 +110,25 @@ rule rouge_table:
         "../envs/summarize.yaml"
     script:
         "../scripts/summarize_rouge.py"
+
+
+rule rouge_baselines:
+    input:
+        summaries=f"{SUMM}/test_summaries.parquet",
+        train=f"{R}/data/{{dataset}}/train.parquet",
+        test=f"{R}/data/{{dataset}}/test.parquet",
+    output:
+        multiext(f"{T19}/baselines_rouge_{{dataset}}", ".csv", ".md", ".tex"),
+    params:
+        cfg={key: config["summarizer"][key] for key in ("preprocessing", "decoding", "rouge", "baselines")},
+        seed=config["seed"],
+        run=RUN,
+    log:
+        f"{R}/logs/rouge_baselines/{{dataset}}.log",
+    conda:
+        "../envs/summarize.yaml"
+    script:
+        "../scripts/summarize_baselines.py"
 
 
 rule lrp_maps:

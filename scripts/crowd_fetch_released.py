@@ -1,17 +1,10 @@
-"""Rule fetch_released_crowd: the authors' released file (mirror first, sha256 checked) or a local path."""
+"""Rules fetch_released_crowd / fetch_validation_release: the authors' released file (mirror
+first, or a local path), sha256 verified and checked against the dataset's labels."""
 from saliency_repro.runtime import setup_logging
 
 setup_logging(snakemake.log[0], job=snakemake)
 
-import shutil  # noqa: E402
+from saliency_repro.crowd.released import fetch_release  # noqa: E402
 
-from saliency_repro.download import fetch  # noqa: E402
-from saliency_repro.io import atomic_path  # noqa: E402
-
-src = snakemake.params.source
-if src.get("path"):
-    with atomic_path(snakemake.output[0]) as tmp:
-        shutil.copyfile(src["path"], tmp)
-else:
-    fetch(src["url"], src.get("sha256", ""), snakemake.output[0],
-          mirror=snakemake.params.mirror)
+fetch_release(snakemake.params.source, snakemake.output[0], len(snakemake.params.label_names),
+              mirror=snakemake.params.mirror)

@@ -42,6 +42,8 @@ BAD_CONFIGS = [
     ("datasets.topic.source.extra", 1, "extra"),                       # unknown key in a source
     ("saliency.methods", ["integrated_gradients", "shap"], "saliency.methods"),
     ("saliency.k", [5, 0], "saliency.k"),
+    ("saliency.k", [2, 10**20], "saliency.k"),                         # OverflowError later
+    ("saliency.k", [5, "ten"], "saliency.k"),
     ("classifier.learning_rate", -1.0, "classifier.learning_rate"),
     ("crowd.workers_per_task", 0, "crowd.workers_per_task"),
     ("datasets.topic.paper_refs.crowd_scores", "table3", "datasets.topic.paper_refs.crowd_scores"),
@@ -133,3 +135,12 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     path.write_text("run: demo\nseed: 1\ndatasets: [a,\n  b: c\n")
     with pytest.raises(ConfigError, match=r"bad.yaml:\d+: not valid YAML"):
         load_config(path)
+
+
+def test_numeric_strings_from_the_command_line_are_coerced(demo_config):
+    # --config "saliency={k: [5, 10]}" gives the Snakefile ["5", " 10"]-like strings
+    cfg = _set(copy.deepcopy(demo_config), "saliency.k", [5, "10", " 20"])
+    cfg = _set(cfg, "crowd.alpha", "0.01")
+    validate_config(cfg)
+    assert cfg["saliency"]["k"] == [5, 10, 20] and cfg["crowd"]["alpha"] == 0.01
+    assert isinstance(cfg["saliency"]["k"][1], int)

@@ -123,8 +123,29 @@ def test_majority_vote_equation_1():
     }
     truth = pd.DataFrame({"task_id": [*votes, "unanswered"], "label": 1})
     out = majority_vote(_votes(votes), truth).set_index("task_id")["correct"]
+    # a task nobody answered is not a failure: NaN, left out of every score
+    assert np.isnan(out.pop("unanswered"))
     assert out.to_dict() == {"clear": 1, "tie": 0, "idk_wins": 0, "idk_tie": 0,
-                             "plurality": 1, "none": 0, "single": 1, "unanswered": 0}
+                             "plurality": 1, "none": 0, "single": 1}
+
+
+def test_unanswered_tasks_are_reported_not_counted_as_wrong():
+    from saliency_repro.crowd.aggregate import coverage_table
+
+    # RANDOM at k = 2 on 4 samples: 2 right, 2 unanswered -> accuracy 100 %, not 50 %
+    truth = pd.DataFrame({"task_id": ["a", "b", "c", "d"], "sample_id": ["s0", "s1", "s2", "s3"],
+                          "method": "random", "k": 2, "label": 1})
+    votes = _votes({"a": [1, 1, 1, 1, 1], "b": [1, 1, 0]})
+    agg = majority_vote(votes, truth)
+    assert accuracy(agg).loc["random", 2] == 1.0
+    cov = coverage_table(agg, required=5).iloc[0]
+    assert (cov["tasks"], cov["answered"], cov["full"], cov["partial"], cov["unanswered"]) == (4, 2, 1, 1, 2)
+    # Flips count over the answered k only: 1, NaN, 0 is a Flip; 1, NaN is not
+    flipped = flips(pd.DataFrame({"sample_id": "s", "method": "m", "k": [2, 5, 10],
+                                  "correct": [1.0, np.nan, 0.0]}))
+    assert bool(flipped["flipped"].iloc[0]) is True
+    kept = flips(pd.DataFrame({"sample_id": "s", "method": "m", "k": [2, 5], "correct": [1.0, np.nan]}))
+    assert bool(kept["flipped"].iloc[0]) is False and bool(kept["all_correct"].iloc[0]) is True
 
 
 def test_dense_equation_1_matches_table_version():

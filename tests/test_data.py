@@ -169,7 +169,21 @@ def test_summarization_local_columns(tmp_path):
     assert list(row["source_positions"]) == []
 
 
+def test_summary_line_breaks_are_kept_article_whitespace_normalized(tmp_path):
+    frame = pd.DataFrame({"id": ["s1"], "article": ["first  line\nsecond -lrb- x -rrb-"],
+                          "highlights": ["one  highlight\n\n  two highlight \n"]})
+    frame.to_parquet(tmp_path / "see.parquet")
+    source = {"type": "local", "files": {"train": str(tmp_path / "see.parquet"),
+                                          "test": str(tmp_path / "see.parquet")},
+              "columns": {"summary": "highlights"}}
+    splits, _ = load_source("d", _dataset(source, task="summarization"), seed=0)
+    row = splits["test"].iloc[0]
+    assert row["article"] == "first line second -lrb- x -rrb-"
+    assert row["summary"] == "one highlight\ntwo highlight"  # one highlight per line, empty dropped
+
+
 def test_clean_text():
+    assert clean_text("a  b\n\n c \n", [], keep_lines=True) == "a b\nc"
     assert clean_text("a<br /><br />b  c", ["html_breaks"]) == "a b c"
     assert clean_text("it#39;s &amp; fine", ["html_entities"]) == "it's & fine"
     assert clean_text("keep<br />", []) == "keep<br />"
@@ -285,3 +299,28 @@ def test_real_ag_news_and_cnn_files_load(shared_data):
     cnn["split_options"] = {"train": {"ids": "row"}}
     splits, meta = load_source("cnn", _dataset(cnn, task="summarization"), seed=0)
     assert meta["rows"]["test"] == 50 and splits["test"]["article"].str.len().min() > 100
+
+
+def test_real_see_format_cnn_dailymail_loads_and_keeps_see_tokens(shared_data):
+    """See et al.'s preprocessed CNN/DM through the local parquet source: validation carved from
+    train, highlights one per line, and the whitespace tokenizer keeps their tokens as given."""
+    from saliency_repro.summarize.text import PreprocessConfig, tokenize
+
+    root = shared_data / "cnn_dailymail_see"
+    if not (root / "train.parquet").is_file():
+        pytest.skip(f"{root} not present")
+    see = {"type": "local", "files": {"train": str(root / "train.parquet"), "test": str(root / "test.parquet")},
+           "columns": {"summary": "highlights"}}
+    splits, meta = load_source("see", _dataset(see, task="summarization"), seed=13)
+    raw_train = pd.read_parquet(root / "train.parquet", columns=["id"])
+    assert meta["rows"]["validation"] == 1000  # min(1000, n // 10)
+    assert meta["rows"]["train"] + meta["rows"]["validation"] == len(raw_train)
+    assert meta["provenance"]["validation_from_train"] == 1000
+    assert not set(splits["train"]["id"]) & set(splits["validation"]["id"])
+    assert splits["test"]["summary"].str.contains("\n").mean() > 0.9
+    pcfg = PreprocessConfig(tokenizer="whitespace")
+    text = " ".join(splits["train"]["article"].head(200))
+    tokens = set(tokenize(text, pcfg))
+    # See's tokens as given: clitics and brackets are already separate tokens
+    assert {"'s", "(", ")", "n't"} <= tokens
+    assert tokenize(splits["train"]["article"].iloc[0], pcfg) == splits["train"]["article"].iloc[0].split()

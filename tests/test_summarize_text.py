@@ -32,6 +32,15 @@ def test_whitespace_tokenizer_and_no_lowercase():
     assert tokenize("Hello, World!", cfg) == ["Hello,", "World!"]
 
 
+def test_whitespace_tokenizer_keeps_see_et_al_tokens_that_regex_splits():
+    see = "the u.s. -lrb- cnn -rrb- said it 's n't over -- really"
+    ws = PreprocessConfig(tokenizer="whitespace")
+    assert tokenize(see, ws) == see.split()
+    assert tokenize_words("a\nb  c", ws) == (["a", "b", "c"], [0, 1, 2])
+    regex = tokenize(see, PreprocessConfig())
+    assert "-lrb-" not in regex and "lrb" in regex  # why See-format data needs "whitespace"
+
+
 def test_vocab_most_frequent_with_specials_first_and_ties_by_token():
     vocab, stats = build_vocab(["b a a c", "c a"], PreprocessConfig(vocab_size=6))
     assert tuple(vocab.tokens[:4]) == SPECIALS

@@ -85,10 +85,12 @@ def test_end_to_end_reduced_demo(tmp_path):
         "method_overlap", "method_table", "top_words_figure", "rationale_recall", "classifier_metrics",
         "crowd_scores", "flip_counts", "flip_histogram", "flip_example", "misclassified_counts",
         "task_example", "expert_agreement", "significance", "aggregation_agreement", "claims",
+        "crowd_coverage", "faithfulness_metrics", "metric_comparison", "metric_agreement",
+        "faithfulness_claims",
         # Tuckey et al.
         "summary_example", "lrp_word_map", "lrp_map_matrix", "rouge", "lrp_similarity",
         "lrp_conservation", "lrp_recall", "counterfactual", "counterfactual_example",
-        "counterfactual_curves",
+        "counterfactual_curves", "rouge_baselines",
     }
     assert expected <= listed, sorted(expected - listed)
     refs = set(index["paper_ref"])
@@ -113,6 +115,12 @@ def test_end_to_end_reduced_demo(tmp_path):
     leftovers = [p for root in ("results", "paper_figures") for p in (tmp_path / root).rglob(".*")
                  if p.is_file() and p.name != ".snakemake_timestamp"]  # Snakemake's directory marker
     assert leftovers == []
+
+    # touching (or checking out again) every script and package module reruns nothing
+    for path in [*(REPO / "scripts").glob("*.py"), *(REPO / "src" / "saliency_repro").rglob("*.py")]:
+        os.utime(path)
+    touched = run_snakemake(["-n", "--cores", "2", "--configfile", str(config_path)], tmp_path)
+    assert "Nothing to be done" in touched.stdout + touched.stderr, touched.stdout[-3000:]
 
     # a config edit reruns exactly the jobs that use the edited value (and what reads their files)
     for edit, expected_rules in [
@@ -170,3 +178,24 @@ def test_two_clean_runs_write_identical_tables_and_figures(tmp_path):
         digests.append({t: hashlib.sha256((work / t).read_bytes()).hexdigest() for t in targets})
     differing = [t for t in targets if digests[0][t] != digests[1][t]]
     assert differing == []
+
+
+def test_editing_a_local_data_file_reruns_its_preparation_and_touching_it_does_not(tmp_path):
+    rows = "\n".join(f"{'good' if i % 2 else 'bad'} film number {i},{i % 2}" for i in range(40))
+    for split in ("train", "test"):
+        (tmp_path / f"{split}.csv").write_text("text,label\n" + rows + "\n")
+    config = {"run": "t", "datasets": {"mine": {
+        "task": "classification", "label_names": ["neg", "pos"],
+        "source": {"type": "local", "files": {"train": str(tmp_path / "train.csv"),
+                                              "test": str(tmp_path / "test.csv")}}}}}
+    config_path = tmp_path / "c.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    target = "results/t/data/mine/train.parquet"
+    first = run_snakemake([target, "--cores", "1", "--configfile", str(config_path)], tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    os.utime(tmp_path / "train.csv")
+    touched = run_snakemake([target, "-n", "--cores", "1", "--configfile", str(config_path)], tmp_path)
+    assert "Nothing to be done" in touched.stdout + touched.stderr
+    (tmp_path / "train.csv").write_text("text,label\n" + rows + "\nanother good film,1\n")
+    edited = run_snakemake([target, "-n", "--cores", "1", "--configfile", str(config_path)], tmp_path)
+    assert planned_rules(edited.stdout + edited.stderr) == {"prepare_dataset"}

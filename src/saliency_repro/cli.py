@@ -13,10 +13,30 @@ from pathlib import Path
 
 import pandas as pd
 
-from saliency_repro.claims import readme_block, replace_readme_block
+from saliency_repro.claims import README_BEGIN, README_END, readme_block, replace_readme_block
 
-#: README block name -> the claims table it is rendered from (relative to the repository)
-README_BLOCKS = {"lu2024-released": "paper_figures/paper/claims_lu2024_released.csv"}
+#: README block name -> the generated table it is rendered from (relative to the repository):
+#: a claims table (``.csv``, rendered by ``readme_block``) or any table's Markdown (``.md``,
+#: embedded as written)
+README_BLOCKS = {
+    "lu2024-released": "paper_figures/paper/claims_lu2024_released.csv",
+    "cnndm-cpu-baselines": "paper_figures/cnndm_cpu/tuckey2019/baselines_rouge_cnndm_see.md",
+    "local-agnews-classifier": "paper_figures/local/lu2024/classifier_metrics_agnews.md",
+    "local-agnews-crowd": "paper_figures/local/lu2024/significance_agnews_simulated.md",
+    "local-simulator-imdb": "paper_figures/local/lu2024/simulator_validation_imdb.md",
+    "local-simulator-agnews": "paper_figures/local/lu2024/simulator_validation_agnews.md",
+}
+
+
+def render_block(name: str, table: str, root: Path) -> str:
+    """The README block ``name`` from its generated table."""
+    path = root / table
+    if not path.is_file():
+        raise SystemExit(f"{path}: missing; run the target that writes it first (see README)")
+    if path.suffix == ".md":
+        return "\n".join([README_BEGIN.format(name=name, path=table), "",
+                          path.read_text(encoding="utf-8").strip(), "", README_END.format(name=name)])
+    return readme_block(pd.read_csv(path), name, table)
 
 
 def _readme(args: argparse.Namespace) -> int:
@@ -24,10 +44,7 @@ def _readme(args: argparse.Namespace) -> int:
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
     for name, table in README_BLOCKS.items():
-        path = root / table
-        if not path.is_file():
-            raise SystemExit(f"{path}: missing; run `make released` first")
-        text = replace_readme_block(text, readme_block(pd.read_csv(path), name, table), name)
+        text = replace_readme_block(text, render_block(name, table, root), name)
     readme.write_text(text, encoding="utf-8")
     print(f"{readme}: {len(README_BLOCKS)} generated block(s) rewritten")
     return 0

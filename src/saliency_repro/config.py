@@ -43,9 +43,62 @@ def explain_config_errors(config: dict[str, Any], schema: str | os.PathLike = SC
     import jsonschema
 
     schema_doc = yaml.safe_load(Path(schema).read_text(encoding="utf-8"))
+    coerce_numeric_strings(config, schema_doc, schema_doc)
     errors = list(jsonschema.Draft202012Validator(schema_doc).iter_errors(config))
     if errors:
         raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+
+
+def _resolve(node: dict, root: dict) -> dict:
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"].removeprefix("#/").split("/")
+        node = root
+        for part in ref:
+            node = node[part]
+    return node
+
+
+def _numeric(text: str, types: set[str]):
+    try:
+        if "integer" in types and text.strip().lstrip("+-").isdigit():
+            return int(text)
+        if "number" in types:
+            return float(text)
+    except ValueError:
+        pass
+    return text
+
+
+def coerce_numeric_strings(value: Any, node: dict, root: dict) -> Any:
+    """Turn numeric strings into numbers where the schema wants a number, in place.
+
+    ``--config "saliency={k: [5, 10]}"`` reaches the Snakefile with list items as strings
+    (``'10'``); coercing them here makes the command-line form work as written.
+    """
+    node = _resolve(node, root)
+    if not isinstance(node, dict):
+        return value
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        for key in list(value):
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                value[key] = coerce_numeric_strings(value[key], sub, root)
+        return value
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        for i, item in enumerate(value):
+            value[i] = coerce_numeric_strings(item, node["items"], root)
+        return value
+    if isinstance(value, str):
+        types = node.get("type", [])
+        types = {types} if isinstance(types, str) else set(types)
+        for alt in node.get("oneOf", []) + node.get("anyOf", []):
+            t = _resolve(alt, root).get("type", [])
+            types |= {t} if isinstance(t, str) else set(t)
+        if types & {"integer", "number"} and "string" not in types:
+            return _numeric(value, types)
+    return value
 
 
 def validate_config(config: dict[str, Any], schema: str | os.PathLike = SCHEMA_PATH) -> dict:

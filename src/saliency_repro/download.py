@@ -65,7 +65,8 @@ def fetch(
                     shutil.copyfile(candidate, tmp)
                 LOG.info("using %s from mirror %s (sha256 %s)", name, mirror, actual)
                 return Fetched(dest, actual, f"mirror:{candidate}")
-            LOG.warning("mirror copy %s has sha256 %s, expected %s: ignored", candidate, actual, expected)
+            LOG.warning("mirror copy %s ignored: its sha256 differed (expected %s, found %s)",
+                        candidate, expected, actual)
         else:
             LOG.info("%s not in mirror %s; trying the network", name, mirror)
     with atomic_path(dest) as tmp:

@@ -19,11 +19,13 @@ from saliency_repro.crowd import IDK
 def majority_vote(answers: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Equation (1). ``answers``: task_id, worker_id, answer (-1 = I don't know);
     ``truth``: task_id, label (plus any task columns to keep). Returns ``truth`` with
-    ``correct`` (0/1) and ``n_votes``; a task without answers gets 0.
+    ``correct`` and ``n_votes``. A task that nobody answered (all its workers excluded, or its
+    rows missing) is not a failure: its ``correct`` is NaN and every table leaves it out and
+    reports it (``coverage_table``); a task with some answers follows equation (1) on them.
     """
     counts = answers.groupby(["task_id", "answer"]).size().unstack(fill_value=0)
     out = truth.copy()
-    correct = np.zeros(len(out), dtype=int)
+    correct = np.full(len(out), np.nan)
     n_votes = np.zeros(len(out), dtype=int)
     index = {t: i for i, t in enumerate(counts.index)}
     values = counts.to_numpy()
@@ -36,10 +38,37 @@ def majority_vote(answers: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
         n_votes[r] = int(row.sum())
         true_votes = int(row[cols.index(label)]) if label in cols else 0
         others = [int(v) for c, v in zip(cols, row, strict=True) if c != label]
-        correct[r] = int(true_votes > 0 and all(true_votes > v for v in others))
+        correct[r] = float(true_votes > 0 and all(true_votes > v for v in others))
     out["correct"] = correct
     out["n_votes"] = n_votes
     return out
+
+
+def coverage_table(aggregate: pd.DataFrame, required: int | None) -> pd.DataFrame:
+    """Per method and k: tasks, tasks answered by all ``required`` workers, by fewer, by none.
+
+    Unanswered tasks are left out of every score (never counted as wrong); this table is where
+    a reader sees how many there were. ``required`` is None for the released aggregates, which
+    carry no vote counts.
+    """
+    from saliency_repro.crowd.scores import method_order
+    from saliency_repro.names import METHOD_ORDER, paper_name
+
+    df = aggregate.copy()
+    if "n_votes" not in df:
+        df["n_votes"] = np.where(df["correct"].isna(), 0, required or 0)
+    rows = []
+    for method in method_order(df["method"].unique()):
+        for k, g in df[df["method"] == method].groupby("k"):
+            answered = g["correct"].notna()
+            rows.append({
+                "Method": paper_name(method) if method in METHOD_ORDER else method, "k": int(k),
+                "tasks": len(g), "answered": int(answered.sum()),
+                "full": int((g["n_votes"] >= required).sum()) if required else int(answered.sum()),
+                "partial": int(((g["n_votes"] > 0) & (g["n_votes"] < required)).sum()) if required else 0,
+                "unanswered": int((~answered).sum()), "required_answers": required or "",
+            })
+    return pd.DataFrame(rows)
 
 
 def dawid_skene(answers: pd.DataFrame, truth: pd.DataFrame, n_iter: int = 100,
@@ -78,4 +107,4 @@ def aggregation_agreement(mv: pd.DataFrame, ds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["IDK", "majority_vote", "dawid_skene", "aggregation_agreement"]
+__all__ = ["IDK", "majority_vote", "coverage_table", "dawid_skene", "aggregation_agreement"]

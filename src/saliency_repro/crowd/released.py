@@ -113,3 +113,43 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     agg["task_id"] = [task_id(s, m, k) for s, m, k in
                       zip(agg["sample_id"], agg["method"], agg["k"], strict=True)]
     return Release(samples=pd.DataFrame(samples), aggregate=agg)
+
+
+def fetch_release(source: dict, dest: str | os.PathLike, n_classes: int,
+                  mirror: str | os.PathLike | None = None) -> None:
+    """Put a crowd source's released file at ``dest``, verified, and check it fits the dataset.
+
+    A file given by ``path`` is checked against its pinned ``sha256`` like a download. The
+    copy is parsed before it is kept: a format error names the user's file (not the copy
+    under ``results/``), and a file whose labels are not exactly ``0..n_classes-1`` (e.g. the
+    binary IMDB release attached to the 4-class AG News) is refused.
+    """
+    import shutil
+    import tempfile
+
+    from saliency_repro.download import ChecksumError, fetch, sha256_of
+    from saliency_repro.io import atomic_path
+
+    dest = Path(dest)
+    expected = (source.get("sha256") or "").lower().strip()
+    origin = source.get("path") or source.get("url")
+    with tempfile.TemporaryDirectory(dir=dest.parent if dest.parent.exists() else None) as tmpdir:
+        staged = Path(tmpdir) / dest.name
+        if source.get("path"):
+            shutil.copyfile(source["path"], staged)
+            actual = sha256_of(staged)
+            if expected and actual != expected:
+                raise ChecksumError(f"{origin}: sha256 differed (expected {expected}, found {actual})")
+        else:
+            fetch(source["url"], expected, staged, mirror=mirror)
+        try:
+            release = read_release(staged, n_classes=n_classes)
+        except ReleasedFormatError as exc:
+            raise ReleasedFormatError(str(exc).replace(str(staged), str(origin))) from None
+        labels = sorted(int(v) for v in release.samples["label"].unique())
+        if labels != list(range(n_classes)):
+            raise ReleasedFormatError(
+                f"{origin}: labels {labels} in the file, but the dataset has {n_classes} label_names; "
+                f"is this the release of another dataset?")
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(staged, tmp)

@@ -83,7 +83,8 @@ def flips(aggregate: pd.DataFrame) -> pd.DataFrame:
     """Per (sample, method): flipped, all_correct, aided (Aids definition of Table 7)."""
     rows = []
     for (sid, method), grp in aggregate.groupby(["sample_id", "method"], sort=False):
-        a = grp.sort_values("k")["correct"].to_numpy()
+        # unanswered tasks (NaN) are left out: Flips and all-correct over the answered k
+        a = grp.dropna(subset=["correct"]).sort_values("k")["correct"].to_numpy()
         # flipped: some earlier 1 followed later by a 0
         seen_one = np.maximum.accumulate(a) > 0
         flipped = bool(np.any((a[1:] == 0) & seen_one[:-1])) if len(a) > 1 else False

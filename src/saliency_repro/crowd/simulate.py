@@ -1,6 +1,19 @@
 """The simulated crowd: workers who read a display and answer from the shown words alone.
 
-Worker model (all parameters under ``crowd.simulated`` in the config):
+Two worker models, chosen by ``crowd.simulated.model``:
+
+- ``human_fitted`` (:mod:`saliency_repro.crowd.human_model`): a MiniLM + bag-of-words reader
+  trained on the dataset's training split, and a human-noise model (worker population, "I
+  don't know", lapses) **fitted on the released human judgments of Lu et al.** by the
+  log-loss of the majority outcome; validated against the humans' own test-retest agreement
+  (rule ``simulator_validation``);
+- ``bag_of_words`` (this module, the earlier simulator, kept for comparison): no part is
+  fitted on humans unless the validation's grid search does so. Described below.
+
+:func:`build_crowd` returns either as an object with ``simulate_answers`` (the design's
+(task, worker) pairs, persistent workers) and ``independent`` (fresh workers per display).
+
+Bag-of-words worker model (all parameters under ``crowd.simulated`` in the config):
 
 - a *reader* knows word-label associations: a scikit-learn bag-of-words logistic regression
   trained on the dataset's training split (never on the evaluated samples). For a display it
@@ -33,6 +46,7 @@ from saliency_repro.crowd import IDK
 LOG = logging.getLogger(__name__)
 
 TOKEN = r"[^\W_]+"
+MODELS = ("bag_of_words", "human_fitted")
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,12 @@ class WorkerModel:
     expert_skill_factor: float = 3.0
     expert_lapse_rate: float = 0.0
     experts_per_task: int = 1
+    # which worker model; the keys below are used by ``human_fitted`` only
+    model: str = "bag_of_words"
+    human_noise: str = "pooled"
+    encoder: str = "minilm"
+    fragments_per_text: int = 2
+    reader_C_embedding: float = 1.0
 
     @classmethod
     def from_config(cls, cfg: dict | None) -> WorkerModel:
@@ -58,6 +78,9 @@ class WorkerModel:
         if unknown:
             raise ValueError(f"config key 'crowd.simulated.{sorted(unknown)[0]}' is unknown; "
                              f"known keys: {sorted(known)}")
+        if cfg.get("model", "bag_of_words") not in MODELS:
+            raise ValueError(f"config key 'crowd.simulated.model': {cfg['model']!r} is not one "
+                             f"of {list(MODELS)}")
         return cls(**cfg)
 
     def as_dict(self) -> dict:
@@ -177,3 +200,36 @@ def eq1_from_matrix(answers: np.ndarray, labels: np.ndarray) -> np.ndarray:
         votes = np.where(labels == v, 0, votes)
         best_other = np.maximum(best_other, votes)
     return ((true_votes > 0) & (true_votes > best_other)).astype(int)
+
+
+class BagOfWordsCrowd:
+    """The bag-of-words simulated crowd (module docstring) behind the common interface."""
+
+    def __init__(self, reader: Reader, model: WorkerModel) -> None:
+        self.reader = reader
+        self.model = model
+
+    def simulate_answers(self, assignments: pd.DataFrame, tasks: pd.DataFrame,
+                         seed: int) -> pd.DataFrame:
+        return simulate_answers(assignments, tasks, self.reader, self.model, seed)
+
+    def independent(self, displays, n_workers: int, seed: int,
+                    experts: bool = False) -> np.ndarray:
+        model = expert_model(self.model) if experts else self.model
+        return simulate_independent(self.reader.proba(list(displays)), n_workers, model, seed)
+
+    def describe_experts(self) -> dict:
+        e = expert_model(self.model)
+        return {"expert_skill_median": e.skill_median, "expert_lapse_rate": e.lapse_rate}
+
+
+def build_crowd(train: pd.DataFrame, label_names: list[str], model: WorkerModel, seed: int):
+    """The configured simulated crowd, its reader trained on ``train`` (text, label): the
+    dataset's training split, never the evaluated samples."""
+    if model.model == "human_fitted":
+        from saliency_repro.crowd.human_model import HumanFittedCrowd
+
+        return HumanFittedCrowd.from_training(train, label_names, model, seed)
+    reader = Reader(len(label_names), C=model.reader_C).fit(
+        train["text"], train["label"], max_rows=model.reader_max_train, seed=seed)
+    return BagOfWordsCrowd(reader, model)

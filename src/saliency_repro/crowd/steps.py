@@ -18,14 +18,7 @@ from saliency_repro.crowd import compare, figures, paper_values, platform, score
 from saliency_repro.crowd.design import assign_workers, build_tasks
 from saliency_repro.crowd.export import export_batches
 from saliency_repro.crowd.released import read_release
-from saliency_repro.crowd.simulate import (
-    Reader,
-    WorkerModel,
-    eq1_from_matrix,
-    expert_model,
-    simulate_answers,
-    simulate_independent,
-)
+from saliency_repro.crowd.simulate import Reader, WorkerModel, build_crowd, eq1_from_matrix
 from saliency_repro.io import write_json, write_parquet
 from saliency_repro.reporting import caption_for, save_figure, write_table
 
@@ -84,9 +77,8 @@ def run_simulated_answers(tasks: PathLike, assignments: PathLike, train: PathLik
                           label_names: list[str], simulated_cfg: dict, seed: int,
                           answers_out: PathLike, exclusions_out: PathLike) -> None:
     model = WorkerModel.from_config(simulated_cfg)
-    reader = fit_reader(train, len(label_names), model, seed)
-    answers = simulate_answers(pd.read_parquet(assignments), pd.read_parquet(tasks), reader,
-                               model, seed)
+    crowd = build_crowd(read_train(train), label_names, model, seed)
+    answers = crowd.simulate_answers(pd.read_parquet(assignments), pd.read_parquet(tasks), seed)
     LOG.info("simulated %d answers; answer distribution %s", len(answers),
              answers["answer"].value_counts().sort_index().to_dict())
     write_parquet(answers, answers_out)
@@ -138,8 +130,16 @@ def run_aggregation_agreement(tasks: PathLike, answers: PathLike, aggregate: Pat
 
 # ----------------------------------------------------------------------------- tables
 def run_scores(aggregate: PathLike, stem: PathLike, caption: str, paper_ref: str,
-               compare_with_paper: bool) -> None:
-    long = scores.scores_frame(pd.read_parquet(aggregate))
+               compare_with_paper: bool, coverage_stem: PathLike | None = None,
+               required: int | None = None, coverage_caption: str = "") -> None:
+    agg = pd.read_parquet(aggregate)
+    if coverage_stem is not None:
+        coverage = agg_mod.coverage_table(agg, required)
+        write_table(coverage, coverage_stem, coverage_caption)
+        missing = int(coverage["unanswered"].sum())
+        if missing:
+            caption += f" {missing} unanswered task(s) left out (see the coverage table)."
+    long = scores.scores_frame(agg)
     printed = paper_values.BY_REF.get(paper_ref) if compare_with_paper else None
     if printed is not None:
         table = compare.scores_vs_paper(long, printed)
@@ -204,19 +204,17 @@ def run_expert_check(tasks: PathLike, aggregate: PathLike, train: PathLike,
                      stem: PathLike, caption: str, paper_ref: str) -> None:
     """Section 4.1: simulated experts (more skilled, no lapses) on ``n_tasks`` random tasks."""
     model = WorkerModel.from_config(simulated_cfg)
-    experts = expert_model(model)
-    reader = fit_reader(train, len(label_names), model, seed)
+    crowd = build_crowd(read_train(train), label_names, model, seed)
     agg = pd.read_parquet(aggregate)
     rng = np.random.default_rng(seed)
     pick = agg.iloc[np.sort(rng.choice(len(agg), min(n_tasks, len(agg)), replace=False))]
-    answers = simulate_independent(reader.proba(pick["display"]), model.experts_per_task,
-                                   experts, seed + 7)
+    answers = crowd.independent(pick["display"], model.experts_per_task, seed + 7, experts=True)
     expert_a = eq1_from_matrix(answers, pick["label"].to_numpy(int))
     crowd_a = pick["correct"].to_numpy(int)
     key = paper_values.EXPERT_KEY_BY_SCORES_REF.get(paper_ref)
     table = pd.DataFrame([{
         "tasks": len(pick), "experts_per_task": model.experts_per_task,
-        "expert_skill_median": experts.skill_median, "expert_lapse_rate": experts.lapse_rate,
+        "simulator": model.model, **crowd.describe_experts(),
         "agreement_%": 100 * float((expert_a == crowd_a).mean()),
         "both_correct_%": 100 * float(((expert_a == 1) & (crowd_a == 1)).mean()),
         "expert_accuracy_%": 100 * float(expert_a.mean()),
@@ -242,16 +240,152 @@ def run_task_example(tasks: PathLike, label_names: list[str], stem: PathLike, ti
 def run_validation(released: PathLike, label_names: list[str], simulated_cfg: dict,
                    validation_cfg: dict, workers_per_task: int, seed: int,
                    train: PathLike | None, stem: PathLike, caption: str,
-                   grid_out: PathLike) -> None:
-    from saliency_repro.crowd.validation import DEFAULT_GRID, validate_simulator
+                   grid_out: PathLike, methods_stem: PathLike | None = None,
+                   figure_stem: PathLike | None = None, evidence_out: PathLike | None = None,
+                   run: str = "", dataset: str = "") -> None:
+    """Rule simulator_validation: cross-fitted validation of both simulators against the
+    released human aggregates (:mod:`saliency_repro.crowd.validation`).
+
+    Writes the summary table (``stem``), the per-method table and the figure, the per-fold
+    metrics and fitted parameters (``grid_out`` parquet, the bag-of-words grid search beside
+    it, and a JSON summary), and the reader evidence per task with the human outcome
+    (``evidence_out``) from which rule ``human_noise_params`` fits the transferable
+    human-noise parameters."""
+    from saliency_repro.crowd import validation as val
 
     rel = read_release(released, n_classes=len(label_names))
-    summary, search = validate_simulator(
-        rel.aggregate, rel.samples, len(label_names), WorkerModel.from_config(simulated_cfg),
-        workers_per_task, seed, fit_fraction=float(validation_cfg.get("fit_fraction", 0.5)),
-        grid=validation_cfg.get("grid") or DEFAULT_GRID,
-        replicates=int(validation_cfg.get("replicates", 5)),
-        train_texts=read_train(train) if train else None)
+    settings = val.ValidationSettings.from_config(validation_cfg)
+    model = WorkerModel.from_config(simulated_cfg)
+    result = val.cross_fit(rel.aggregate, rel.samples, label_names, model, workers_per_task,
+                           seed, settings, train_texts=read_train(train) if train else None)
+    agg = rel.aggregate.reset_index(drop=True)
+    methods = val.methods_table(result, agg, settings.bootstrap, seed)
+    summary = val.summary_table(result)
     write_table(summary, stem, caption)
-    write_parquet(search, grid_out)
-    write_json(Path(grid_out).with_suffix(".json"), summary.iloc[0].to_dict())
+    if methods_stem:
+        write_table(methods, methods_stem, caption.replace(
+            "Simulated crowd vs the real crowd", "Per-method accuracy, simulated vs real crowd",
+            1) + " Per method, all samples: human accuracy with its 95% bootstrap CI over "
+            "samples; simulated accuracies cross-fitted (each task predicted by a fit that did "
+            "not see its sample, averaged over splits).", float_format="{:.1f}")
+    if figure_stem:
+        fig = val.validation_figure(result, agg, caption_for(
+            run, f"Simulated vs human crowd accuracy per method and k, {dataset} (cross-fitted; "
+                 "human_fitted: noise model fitted on the people, reader on the training split)"),
+            settings.bootstrap, seed)
+        save_figure(fig, figure_stem)
+    grid_out = Path(grid_out)
+    write_parquet(result.folds, grid_out)
+    if not result.search.empty:
+        write_parquet(result.search, grid_out.with_name("bag_of_words_grid_search.parquet"))
+    write_parquet(result.noise_fits, grid_out.with_name("fitted_parameters.parquet"))
+    refs = {k: v for k, v in result.references.items() if k != "pairs"}
+    write_json(grid_out.with_suffix(".json"), {
+        "references": refs, "full_fit": result.full_fit, "notes": result.notes,
+        "settings": {**settings.__dict__, "simulators": list(settings.simulators)},
+        "calibration": result.calibration.to_dict("records"),
+        "mean_over_folds": result.folds.drop(columns=["split_seed", "fold"])
+        .groupby("simulator").mean(numeric_only=True).to_dict("index")})
+    if evidence_out:
+        write_parquet(_evidence_frame(result, agg), evidence_out)
+    LOG.info("references: %s", refs)
+    LOG.info("summary:\n%s", summary.to_string())
+
+
+def _evidence_frame(result, agg: pd.DataFrame) -> pd.DataFrame:
+    """Per task: ids, label, the human outcome, shown words and the reader's evidence per
+    channel and label (columns ``e_<channel>_<c>``)."""
+    out = agg[["task_id", "sample_id", "method", "k", "label", "correct"]].copy()
+    if result.block is None:
+        return out
+    out["n_shown"] = result.block.n_shown
+    for ch, e in result.block.evidence.items():
+        for c in range(e.shape[1]):
+            out[f"e_{ch}_{c}"] = e[:, c]
+    return out
+
+
+def block_from_evidence(df: pd.DataFrame):
+    """The :class:`~saliency_repro.crowd.human_model.TaskBlock` of an evidence frame."""
+    from saliency_repro.crowd.human_model import CHANNELS, TaskBlock
+
+    ev = {}
+    for ch in CHANNELS:
+        cols = sorted((c for c in df.columns if c.startswith(f"e_{ch}_")),
+                      key=lambda c: int(c.rsplit("_", 1)[1]))
+        if cols:
+            ev[ch] = df[cols].to_numpy(float)
+    return TaskBlock(ev, df["n_shown"].to_numpy(), df["label"].to_numpy(int),
+                     df["correct"].to_numpy(int))
+
+
+def run_human_noise_params(evidence: dict[str, PathLike], sources: dict[str, dict],
+                           simulated_cfg: dict, workers_per_task: int, out: PathLike,
+                           config_name: str = "") -> None:
+    """Rule human_noise_params: the human-noise parameters fitted on *all* released samples of
+    each validation dataset and on all of them pooled, with provenance. Copy the output to
+    ``src/saliency_repro/crowd/human_noise.json`` to make it the simulator's default."""
+    from saliency_repro.crowd.human_model import fit_noise
+
+    model = WorkerModel.from_config(simulated_cfg)
+    blocks = {ds: block_from_evidence(pd.read_parquet(p)) for ds, p in sorted(evidence.items())}
+    fits = {}
+    for ds, block in blocks.items():  # a dataset's own fit keeps its label biases
+        noise, loss = fit_noise([block], workers_per_task, label_bias=True)
+        fits[ds] = {**noise.as_dict(), "fit_log_loss": loss, "tasks": len(block.labels)}
+    if len(blocks) > 1:
+        noise, loss = fit_noise(list(blocks.values()), workers_per_task)
+        fits["pooled"] = {**noise.as_dict(), "fit_log_loss": loss,
+                          "tasks": sum(len(b.labels) for b in blocks.values()),
+                          "datasets": sorted(blocks)}
+    for f in fits.values():
+        f.pop("provenance", None)
+    transfer = _transfer_check(blocks, workers_per_task) if len(blocks) > 1 else []
+    for row in transfer:
+        LOG.info("transfer check: %s", row)
+    write_json(out, {
+        "description": "Human-noise parameters of the human_fitted simulated crowd "
+                       "(saliency_repro.crowd.human_model), fitted on the released human "
+                       "aggregates of Lu et al. 2024 by the log-loss of the majority outcome "
+                       "(all samples). Only these parameters are fitted on people; the reader "
+                       "is trained on each dataset's own training split. Per-dataset fits "
+                       "include that dataset's label biases (by label index); the pooled fit, "
+                       "the one meant for other datasets, has none.",
+        "provenance": {
+            "produced_by": "rule human_noise_params (rules/crowd.smk)",
+            "config": config_name,
+            "release": {ds: {k: v for k, v in src.items() if k in ("url", "sha256", "path")}
+                        for ds, src in sorted(sources.items())},
+            "reader": {k: getattr(model, k) for k in ("encoder", "fragments_per_text",
+                                                      "reader_C", "reader_C_embedding",
+                                                      "reader_max_train")},
+            "reader_training": {ds: src.get("reader", "train_split")
+                                for ds, src in sorted(sources.items())},
+            "workers_per_task": workers_per_task,
+        },
+        "fits": fits,
+        "transfer_check": transfer,
+    })
+
+
+def _transfer_check(blocks: dict, R: int) -> list[dict]:
+    """How well the noise parameters transfer: fitted (without label biases) on every other
+    dataset, scored on all tasks of this one, beside this dataset's own in-sample fit; the
+    reader is always this dataset's own, as in a transferred use."""
+    from saliency_repro.crowd.human_model import fit_noise, predict
+
+    rows = []
+    for target, block in blocks.items():
+        others = [b for d, b in blocks.items() if d != target]
+        h = block.correct
+        row = {"dataset": target, "fitted_on": sorted(d for d in blocks if d != target),
+               "human_accuracy_%": 100 * float(h.mean())}
+        for name, fit_blocks, lb in (("transferred", others, False), ("own_in_sample", [block], True)):
+            noise, _ = fit_noise(fit_blocks, R, label_bias=lb)
+            P = predict(block, noise, R)
+            row[f"{name}_brier"] = float(np.mean((P - h) ** 2))
+            row[f"{name}_agreement_%"] = 100 * float(np.mean(P * h + (1 - P) * (1 - h)))
+            row[f"{name}_accuracy_%"] = 100 * float(P.mean())
+        row["constant_rate_brier"] = float(h.var())
+        rows.append(row)
+    return rows

@@ -33,6 +33,7 @@ DEFAULT_COLUMNS = {
     "summarization": {"id": "id", "article": "article", "summary": "summary"},
 }
 TEXT_FIELDS = {"classification": ("text",), "summarization": ("article", "summary")}
+LINE_FIELDS = {"summary"}
 OPTIONAL = {"id"}
 
 
@@ -179,13 +180,16 @@ _NUMERIC_ENTITY = re.compile(r"(?<!&)#(\d+);")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
-def clean_text(text: str, steps: list[str]) -> str:
-    """Source-specific cleanup; whitespace is always normalized to single spaces."""
+def clean_text(text: str, steps: list[str], keep_lines: bool = False) -> str:
+    """Source-specific cleanup; whitespace is always normalized to single spaces, within each
+    line with ``keep_lines`` (empty lines dropped, lines joined by ``"\\n"``)."""
     if "html_breaks" in steps:
         text = _BREAK.sub(" ", text)
     if "html_entities" in steps:
         text = html.unescape(_NUMERIC_ENTITY.sub(lambda m: chr(int(m.group(1))), text))
         text = text.replace("\\", " ")
+    if keep_lines:
+        return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.split())
     return " ".join(text.split())
 
 
@@ -226,7 +230,12 @@ def normalize(
     else:
         out["id"] = [f"{split}-{i:06d}" for i in range(n)]
     for name in TEXT_FIELDS[task]:
-        out[name] = _column(table, columns[name], name).map(lambda t: clean_text(t, cleanup)).to_numpy()
+        # a summary keeps its line breaks: CNN/DM has one highlight per line, the sentence
+        # boundaries ROUGE-Lsum needs (tokenization splits on any whitespace, so nothing else
+        # sees them)
+        keep = name in LINE_FIELDS
+        out[name] = _column(table, columns[name], name).map(
+            lambda t, keep=keep: clean_text(t, cleanup, keep)).to_numpy()
     keep = np.ones(n, dtype=bool)
     for name in TEXT_FIELDS[task]:
         for i in np.flatnonzero(out[name].to_numpy() == ""):

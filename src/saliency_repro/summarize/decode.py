@@ -61,11 +61,13 @@ def greedy_decode(
     B = src.shape[0]
     y = torch.full((B,), START_ID, dtype=torch.long, device=device)
     state = enc.init
-    tokens = [[] for _ in range(B)]
-    logp = torch.zeros(B, dtype=torch.float64)
+    out = torch.zeros(B, max(1, max_length), dtype=torch.long, device=device)
+    n_tok = torch.zeros(B, dtype=torch.long, device=device)
+    logp = torch.zeros(B, dtype=torch.float64, device=device)
     attns: list[torch.Tensor] = []
     done = torch.zeros(B, dtype=torch.bool, device=device)
-    stopped = [False] * B
+    stopped = torch.zeros(B, dtype=torch.bool, device=device)
+    # the bookkeeping is vectorized over the batch (no per-row Python loop per step)
     for t in range(max_length + 1):
         logits, state, a = model.step(y, state, enc, _frozen(attention, t))
         lp = torch.log_softmax(logits.float(), dim=-1)
@@ -75,20 +77,20 @@ def greedy_decode(
             break
         y = lp.argmax(-1)
         attns.append(a.detach().cpu())
-        for b in range(B):
-            if done[b]:
-                continue
-            logp[b] += float(lp[b, y[b]])
-            if int(y[b]) == STOP_ID:
-                stopped[b] = True
-                done[b] = True
-            else:
-                tokens[b].append(int(y[b]))
+        live = ~done
+        logp += torch.where(live, lp.gather(1, y[:, None]).squeeze(1).double(), 0.0)
+        is_stop = (y == STOP_ID) & live
+        rows = (live & ~is_stop).nonzero().squeeze(1)
+        out[rows, n_tok[rows]] = y[rows]
+        n_tok[rows] += 1
+        stopped |= is_stop
+        done |= is_stop
         if bool(done.all()):
             break
     att = torch.stack(attns, dim=1) if attns else torch.zeros(B, 0, src.shape[1])
-    return [Hypothesis(tokens[b], float(logp[b]), att[b, : len(tokens[b]) + int(stopped[b]),
-                                                         : len(sources[b])], stopped[b])
+    toks, n, stop, lps = out.cpu().tolist(), n_tok.cpu().tolist(), stopped.cpu().tolist(), logp.cpu().tolist()
+    return [Hypothesis(toks[b][: n[b]], float(lps[b]), att[b, : n[b] + int(stop[b]), : len(sources[b])],
+                       bool(stop[b]))
             for b in range(B)]
 
 
@@ -151,6 +153,98 @@ def beam_search(
         beams = new_beams
     pool = finished if finished else beams
     return max(pool, key=lambda h: h.score(length_norm))
+
+
+@torch.no_grad()
+def beam_search_batch(
+    model: Summarizer,
+    sources: Sequence[Sequence[int]],
+    beam_size: int = 4,
+    min_length: int = 35,
+    max_length: int = 100,
+    length_norm: bool = True,
+) -> list[Hypothesis]:
+    """:func:`beam_search` of several articles at once: the same search per article (same
+    candidates, same finishing rule), with one model step per time step for the live
+    hypotheses of all articles together.
+
+    Why: one decoder step of a single article's beams is a handful of rows, so its cost is
+    reading the [V, Hd] output matrix and the per-call overhead; a batch of articles shares
+    both. Results equal :func:`beam_search` per article (tests/test_summarize_speed.py).
+    """
+    device = next(model.parameters()).device
+    n_art = len(sources)
+    enc0 = model.encode(pad_batch(sources, device))
+    beams = [[Hypothesis([], 0.0, torch.zeros(0, len(src)), False)] for src in sources]
+    finished: list[list[Hypothesis]] = [[] for _ in range(n_art)]
+    live = list(range(n_art))
+    state = enc0.init
+    enc, enc_rows = None, None
+    for t in range(max_length + 1):
+        if not live:
+            break
+        article_of = [a for a in live for _ in beams[a]]
+        if article_of != enc_rows:  # the encoder rows change only when an article finishes
+            enc = enc0.index_select(torch.tensor(article_of, device=device))
+            enc_rows = article_of
+        y = torch.tensor([h.tokens[-1] if h.tokens else START_ID for a in live for h in beams[a]],
+                         device=device)
+        logits, state, att = model.step(y, state, enc)
+        lp = torch.log_softmax(logits.float(), dim=-1).cpu()
+        att = att.detach().cpu()
+        if t < min_length:
+            lp[:, STOP_ID] = float("-inf")
+        if t == max_length:
+            for a in live:
+                finished[a].extend(beams[a])
+                beams[a] = []
+            break
+        # every live article's candidates (beam x word) ranked in one topk call; an article
+        # with fewer beams is padded with -inf rows, which rank last and are skipped below
+        V = lp.shape[1]
+        k_max = max(len(beams[a]) for a in live)
+        total = torch.full((len(live), k_max, V), float("-inf"))
+        r0 = 0
+        for j, a in enumerate(live):
+            k = len(beams[a])
+            total[j, :k] = torch.tensor([h.log_prob for h in beams[a]])[:, None] + lp[r0: r0 + k]
+            r0 += k
+        n_cand = min(k_max * V, 2 * beam_size)
+        top_v, top_i = torch.topk(total.reshape(len(live), -1), n_cand, dim=1)
+        top_v, top_i = top_v.tolist(), top_i.tolist()
+        keep_rows: list[int] = []
+        still_live = []
+        r0 = 0
+        for j, a in enumerate(live):
+            k = len(beams[a])
+            aa = att[r0: r0 + k, : len(sources[a])]
+            new_beams, rows = [], []
+            # topk of the padded row = topk of the article's own k x V candidates (the padding
+            # is -inf), truncated to the 2 * beam_size that beam_search ranks
+            cands = zip(top_v[j][: min(k * V, 2 * beam_size)], top_i[j], strict=False)
+            for score, idx in cands:
+                b, w = divmod(idx, V)
+                if score == float("-inf"):
+                    continue
+                hist = torch.cat([beams[a][b].attention, aa[b: b + 1]], dim=0)
+                if w == STOP_ID:
+                    finished[a].append(Hypothesis(list(beams[a][b].tokens), score, hist, True))
+                else:
+                    new_beams.append(Hypothesis(beams[a][b].tokens + [w], score, hist, False))
+                    rows.append(r0 + b)
+                if len(new_beams) == beam_size:
+                    break
+            beams[a] = new_beams
+            if len(finished[a]) < beam_size and new_beams:
+                still_live.append(a)
+                keep_rows.extend(rows)
+            r0 += k
+        live = still_live
+        if live:
+            idx_t = torch.tensor(keep_rows, device=device)
+            state = (state[0][idx_t], state[1][idx_t])
+    return [max(finished[a] if finished[a] else beams[a], key=lambda h: h.score(length_norm))
+            for a in range(n_art)]
 
 
 @torch.no_grad()

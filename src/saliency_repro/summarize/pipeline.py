@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from saliency_repro.io import read_json, write_json, write_parquet
 from saliency_repro.reporting import caption_for, save_figure, write_table
 from saliency_repro.summarize import analysis, figures
-from saliency_repro.summarize.decode import beam_search, greedy_decode
+from saliency_repro.summarize.decode import beam_search_batch, greedy_decode
 from saliency_repro.summarize.lrp import lrp_summary
 from saliency_repro.summarize.model import ModelConfig, load_model
 from saliency_repro.summarize.text import (
@@ -112,16 +112,23 @@ def generate_summaries(model_path: str, vocab_json: str, test_parquet: str,
     if dcfg["max_test_articles"]:
         df = df.iloc[: dcfg["max_test_articles"]]
     exs = _examples(df, vocab, pcfg)
-    hyps = []
-    if dcfg["method"] == "greedy":
-        bs = dcfg["batch_size"]
-        for start in tqdm(range(0, len(exs), bs), desc="greedy decoding", mininterval=5.0):
-            hyps.extend(greedy_decode(model, [e.src_ids for e in exs[start: start + bs]],
-                                      dcfg["min_length"], dcfg["max_length"]))
-    else:
-        for e in tqdm(exs, desc="beam search", mininterval=5.0):
-            hyps.append(beam_search(model, e.src_ids, dcfg["beam_size"], dcfg["min_length"],
-                                    dcfg["max_length"], dcfg["length_normalize"]))
+    # batches of articles of similar length (less padding in the encoder and the attention);
+    # each article's summary does not depend on its batch, the output keeps test order
+    order = sorted(range(len(exs)), key=lambda i: len(exs[i].src_ids))
+    hyps: list = [None] * len(exs)
+    bs = dcfg["batch_size"]
+    greedy = dcfg["method"] == "greedy"
+    for start in tqdm(range(0, len(order), bs), desc="greedy decoding" if greedy else "beam search",
+                      mininterval=5.0, unit="batch"):
+        idx = order[start: start + bs]
+        srcs = [exs[i].src_ids for i in idx]
+        if greedy:
+            out = greedy_decode(model, srcs, dcfg["min_length"], dcfg["max_length"])
+        else:
+            out = beam_search_batch(model, srcs, dcfg["beam_size"], dcfg["min_length"],
+                                    dcfg["max_length"], dcfg["length_normalize"])
+        for i, h in zip(idx, out, strict=True):
+            hyps[i] = h
     rows = []
     has_pos = "source_positions" in df.columns
     for r, e, h in zip(df.itertuples(index=False), exs, hyps, strict=True):

@@ -25,9 +25,9 @@ sentence per line). Rule (:func:`sentence_lines`): a text that has line breaks k
 highlight per line in See et al.'s data; a caller's lead-3 baseline); otherwise a sentence ends
 after every token in ``rouge.sentence_end_tokens`` (default ``.``), the rule of See et al.'s
 ``write_for_rouge`` for decoded output. Generated summaries never have line breaks, so they
-are always split this way; references are split the same way when the data layer has
-normalised their line breaks to spaces (it does today). The caption counts which rule each
-reference got. Without sentence ends both texts are one sentence and ROUGE-Lsum = ROUGE-L.
+are always split this way; references keep their highlight lines (the data layer keeps line
+breaks in summaries) and fall back to the same rule only when a file has none. The caption
+counts which rule each reference got. Without sentence ends both texts are one sentence and ROUGE-Lsum = ROUGE-L.
 """
 
 from __future__ import annotations
