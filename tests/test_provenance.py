@@ -103,3 +103,13 @@ def test_lineage_command_exit_status(tmp_path, monkeypatch, capsys):
     assert "changed" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no provenance record"):
         main(["lineage", str(tmp_path / "nothing.csv")])
+
+
+def test_digest_covers_the_script_itself(tmp_path, package_copy):
+    """Snakemake judges scripts by mtime; the digest (a param) judges them by content."""
+    s = script(tmp_path, "x = 1\n")
+    before = provenance.code_digest(s)
+    os.utime(s, (1, 1))
+    assert provenance.code_digest(s) == before
+    s.write_text("x = 2\n")
+    assert provenance.code_digest(s) != before

@@ -63,8 +63,11 @@ def package_modules_of(script: str | os.PathLike) -> tuple[Path, ...]:
 
 
 def code_digest(script: str | os.PathLike) -> str:
-    """sha256 over the relative paths and contents of the modules ``script`` depends on."""
-    h = hashlib.sha256()
+    """sha256 over the script's content and the relative paths and contents of the modules it
+    depends on. Snakemake's own ``code`` trigger judges a script by its modification time, so
+    the default profile leaves it out and this content hash decides instead."""
+    h = hashlib.sha256(Path(script).read_bytes())
+    h.update(b"\0")
     for f in package_modules_of(Path(script).resolve()):
         h.update(str(f.relative_to(PACKAGE_DIR)).encode())
         h.update(b"\0")
