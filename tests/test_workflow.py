@@ -148,7 +148,7 @@ def planned_rules(dry_run_output: str) -> set[str]:
         if in_table:
             if not parts or parts[0] == "total":
                 break
-            if len(parts) == 2 and parts[1].isdigit():
+            if len(parts) == 2 and parts[1].isdigit() and parts[0] != "all":  # the target rule
                 rules.add(parts[0])
     return rules
 
