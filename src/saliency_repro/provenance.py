@@ -83,12 +83,11 @@ KEY_PACKAGES = ("torch", "transformers", "captum", "snakemake", "numpy", "pandas
                 "statsmodels", "scikit-learn", "crowd-kit", "rouge_score", "tokenizers", "datasets")
 
 
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+def sha256_file(path: str | os.PathLike) -> str:
+    """The download layer's file hash (one implementation for pins and provenance)."""
+    from saliency_repro.download import sha256_of
+
+    return sha256_of(path)
 
 
 def file_entries(paths) -> list[dict]:
