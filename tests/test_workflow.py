@@ -173,7 +173,7 @@ def test_two_clean_runs_write_identical_tables_and_figures(tmp_path):
         work.mkdir()
         config_path = work / "reduced.yaml"
         config_path.write_text(yaml.safe_dump(reduced))
-        result = run_snakemake(["--cores", "2", "--configfile", str(config_path), *targets], work)
+        result = run_snakemake([*targets, "--cores", "2", "--configfile", str(config_path)], work)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         digests.append({t: hashlib.sha256((work / t).read_bytes()).hexdigest() for t in targets})
     differing = [t for t in targets if digests[0][t] != digests[1][t]]
