@@ -13,7 +13,7 @@ from scipy.stats import binom, norm
 
 from saliency_repro.counterfactual.config import CounterfactualConfig
 from saliency_repro.counterfactual.decoding import greedy, teacher_forced
-from saliency_repro.counterfactual.deletion import Perturbed, delete, random_draws, top_k
+from saliency_repro.counterfactual.deletion import Perturbed, delete, random_draws
 from saliency_repro.counterfactual.measures import rouge_l_change, token_change
 from saliency_repro.counterfactual.pipeline import check_article
 from saliency_repro.counterfactual.stats import (
@@ -64,10 +64,6 @@ def test_operators_on_hand_made_example() -> None:
     assert delete(ids, [4], "unk", frozen=True) == Perturbed([10, 11, 12, 13, UNK_ID], [], 5)
     with pytest.raises(IndexError):
         delete(ids, [5], "remove")
-
-
-def test_top_k_ties_go_to_earlier_position() -> None:
-    assert top_k(np.array([0.1, 0.5, 0.5, 0.9, 0.5]), 3) == [1, 2, 3]
 
 
 def test_random_draws_deterministic_under_seed() -> None:
@@ -240,18 +236,24 @@ def test_config_checks() -> None:
 def test_integrated_gradients_wiring_completeness() -> None:
     """IG through Captum on the input embeddings: the scores sum to f(x) - f(zero embeddings),
     with f the teacher-forced log-probability of the summary, computed here independently."""
-    from saliency_repro.counterfactual.attribution import gradient_scores
+    from saliency_repro.attribution.registry import SUMMARIZATION, make_attributor
+    from saliency_repro.counterfactual.attribution import SummarizerContext, SummaryExample
 
     m = tiny_model(4)
     orig = Perturbed(ARTICLE, [], len(ARTICLE))
     (summ,), (st,), _ = greedy(m, [orig], 2, 6)
-    scores = gradient_scores(m, ARTICLE, summ, st, "integrated_gradients", ig_steps=200,
-                             ig_internal_batch_size=200)
+    context = SummarizerContext(m, ig_steps=200, ig_internal_batch_size=200)
+    example = SummaryExample(list(ARTICLE), summ, st)
+    result = make_attributor("integrated_gradients", SUMMARIZATION, context).attribute([example])
+    scores = result.scores[0]
     with torch.no_grad():
         fx = float(teacher_forced(m, [orig], summ, st)[0][0])
         zero = torch.zeros(1, len(ARTICLE), m.cfg.embedding_dim)
         f0 = float(teacher_forced(m, [orig], summ, st, src_embeddings=zero)[0][0])
     assert scores.shape == (len(ARTICLE),)
     assert scores.sum() == pytest.approx(fx - f0, rel=1e-2, abs=1e-3)
-    ixg = gradient_scores(m, ARTICLE, summ, st, "input_x_grad")
+    # the completeness delta is recorded, and is what it says: sum minus the output gap
+    assert result.diagnostics["ig_f_gap"][0] == pytest.approx(fx - f0, rel=1e-4, abs=1e-5)
+    assert result.diagnostics["ig_delta"][0] == pytest.approx(scores.sum() - (fx - f0), abs=1e-4)
+    ixg = make_attributor("input_x_grad", SUMMARIZATION, context).attribute([example]).scores[0]
     assert ixg.shape == (len(ARTICLE),) and np.isfinite(ixg).all()

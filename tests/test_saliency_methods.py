@@ -8,6 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from saliency_repro.attribution.core import WORD  # noqa: E402
+from saliency_repro.attribution.registry import CLASSIFICATION, make_attributor  # noqa: E402
 from saliency_repro.classify.model import build_classifier  # noqa: E402
 from saliency_repro.classify.train import collate  # noqa: E402
 from saliency_repro.names import METHOD_ORDER  # noqa: E402
@@ -17,11 +19,36 @@ from saliency_repro.saliency.attribute import (  # noqa: E402
     make_displays,
 )
 from saliency_repro.saliency.methods import (  # noqa: E402
-    SaliencyRegistry,
+    ClassifierBatch,
+    ClassifierContext,
+    InputXGradient,
     embedding_layer,
     forward_module,
     random_word_scores,
 )
+
+
+class Registry:
+    """Test shim: one method's token scores through the one attribution interface (registry ->
+    class -> ``attribute(batch)``), padded to ``[B, T]`` with zeros for the assertions."""
+
+    def __init__(self, model, tok, cfg, seed=13):
+        self.ctx = ClassifierContext(model, tok, cfg, seed=seed)
+
+    def run(self, method, input_ids, mask, targets, sids):
+        from types import SimpleNamespace
+
+        batch = ClassifierBatch(input_ids, mask, list(map(int, targets)), list(sids), [[] for _ in sids])
+        att = make_attributor(method, CLASSIFICATION, self.ctx).attribute(batch)
+        padded = np.zeros(tuple(input_ids.shape), dtype=np.float32)
+        for b, scores in enumerate(att.scores):
+            assert len(scores) == int(mask[b].sum())  # one score per real token, none for padding
+            padded[b, :len(scores)] = scores
+        return SimpleNamespace(scores=padded, diagnostics=att.diagnostics)
+
+    def attention_received(self, input_ids, mask):
+        return self.ctx.attention_received(input_ids, mask)
+
 
 TEXTS = [
     "the film was brilliant and the cast was superb",
@@ -60,7 +87,7 @@ def tiny():
 @pytest.mark.parametrize("method", TOKEN_METHODS)
 def test_shape_padding_and_determinism(tiny, method, space):
     model, tok, input_ids, mask = tiny
-    reg = SaliencyRegistry(model, tok, {**CFG, "input_space": space}, seed=3)
+    reg = Registry(model, tok, {**CFG, "input_space": space}, seed=3)
     targets, sids = [1, 0, 1], ["a", "b", "c"]
     torch.manual_seed(0)
     r1 = reg.run(method, input_ids, mask, targets, sids).scores
@@ -83,15 +110,21 @@ def test_random_is_drawn_per_word_and_depends_on_seed_and_sample_only(tiny):
     assert not np.allclose(a, random_word_scores(3, "b", 9))
     # a shorter (truncated) text keeps the first draws
     np.testing.assert_array_equal(random_word_scores(3, "a", 4), a[:4])
-    # the token-level registry refuses it: summing per-piece draws favoured long words
-    with pytest.raises(ValueError, match="per displayed word"):
-        SaliencyRegistry(model, tok, CFG).run("random", input_ids, mask, [0, 0, 0], ["a", "b", "c"])
+    # through the registry it is a word-level attribution (summing per-piece draws favoured
+    # long words): one draw per displayed word, nothing to aggregate
+    from saliency_repro.saliency.words import Word
+
+    words = [[Word(w, (i,), i) for i in range(n)] for w, n in (("x", 3), ("y", 5))]
+    batch = ClassifierBatch(input_ids[:2], mask[:2], [0, 0], ["a", "b"], words)
+    att = make_attributor("random", CLASSIFICATION, ClassifierContext(model, tok, CFG, seed=3)).attribute(batch)
+    assert att.level == WORD and att.to_words(words, "sum") is att
+    np.testing.assert_array_equal(att.scores[1], random_word_scores(3, "b", 5))
 
 
 @pytest.mark.parametrize("space", SPACES)
 def test_gradient_scores_do_not_depend_on_batch_padding(tiny, space):
     model, tok, input_ids, mask = tiny
-    reg = SaliencyRegistry(model, tok, {**CFG, "input_space": space}, seed=3)
+    reg = Registry(model, tok, {**CFG, "input_space": space}, seed=3)
     batch = reg.run("input_x_grad", input_ids, mask, [1, 0, 1], ["a", "b", "c"]).scores
     n = int(mask[1].sum())
     alone = reg.run("input_x_grad", input_ids[1:2, :n], mask[1:2, :n], [0], ["b"]).scores
@@ -127,7 +160,7 @@ def _logits_from_embedding_output(model, x):
 def test_integrated_gradients_completeness(tiny, space):
     model, tok, input_ids, mask = tiny
     cfg = {**CFG, "input_space": space, "ig_steps": 64, "ig_internal_batch_size": 64}
-    reg = SaliencyRegistry(model, tok, cfg, seed=3)
+    reg = Registry(model, tok, cfg, seed=3)
     targets = [1, 0, 1]
     res = reg.run("integrated_gradients", input_ids, mask, targets, ["a", "b", "c"])
     expected = []
@@ -153,9 +186,9 @@ def test_integrated_gradients_completeness(tiny, space):
 
 def test_input_spaces_give_different_attributions(tiny):
     model, tok, input_ids, mask = tiny
-    a = SaliencyRegistry(model, tok, {**CFG, "input_space": "embedding_output"}).run(
+    a = Registry(model, tok, {**CFG, "input_space": "embedding_output"}).run(
         "input_x_grad", input_ids, mask, [1, 0, 1], ["a", "b", "c"]).scores
-    b = SaliencyRegistry(model, tok, {**CFG, "input_space": "word_embeddings"}).run(
+    b = Registry(model, tok, {**CFG, "input_space": "word_embeddings"}).run(
         "input_x_grad", input_ids, mask, [1, 0, 1], ["a", "b", "c"]).scores
     assert not np.allclose(a, b)
 
@@ -181,7 +214,7 @@ def test_authors_lime_matches_a_reimplementation_of_their_get_lime(tiny):
         def forward(self, embeddings):
             return _logits_from_embedding_output(self.m, embeddings)
 
-    reg = SaliencyRegistry(model, tok, {**CFG, "lime_variant": "authors"}, seed=3)
+    reg = Registry(model, tok, {**CFG, "lime_variant": "authors"}, seed=3)
     got = reg.run("lime", input_ids, mask, [1, 0, 1], ["a", "b", "c"]).scores
     for b, (sid, t) in enumerate(zip(["a", "b", "c"], [1, 0, 1], strict=True)):
         n = int(mask[b].sum())
@@ -210,9 +243,9 @@ def test_token_lime_differs_from_authors_lime_and_uses_lime_samples(tiny, monkey
         return original(self, inputs, *args, **kwargs)
 
     monkeypatch.setattr(Lime, "attribute", spy)
-    SaliencyRegistry(model, tok, {**CFG, "lime_variant": "token_embedding", "lime_samples": 30}).run(
+    Registry(model, tok, {**CFG, "lime_variant": "token_embedding", "lime_samples": 30}).run(
         "lime", input_ids[:1], mask[:1], [1], ["a"])
-    SaliencyRegistry(model, tok, {**CFG, "lime_variant": "authors", "lime_samples": 30}).run(
+    Registry(model, tok, {**CFG, "lime_variant": "authors", "lime_samples": 30}).run(
         "lime", input_ids[:1], mask[:1], [1], ["a"])
     assert calls == [(30, True), (40, False)]
 
@@ -225,9 +258,9 @@ def test_embedding_output_on_an_architecture_without_embedding_layer_names_the_k
     with pytest.raises(ValueError, match="saliency.input_space"):
         embedding_layer(gpt)
     with pytest.raises(ValueError, match="saliency.input_space"):
-        SaliencyRegistry(gpt, None, {"input_space": "embedding_output"})
+        Registry(gpt, None, {"input_space": "embedding_output"})
     # the word-embedding space still works for it
-    reg = SaliencyRegistry(gpt, None, {"input_space": "word_embeddings"})
+    reg = Registry(gpt, None, {"input_space": "word_embeddings"})
     ids = torch.tensor([[1, 2, 3, 4]])
     res = reg.run("input_x_grad", ids, torch.ones_like(ids), [1], ["x"])
     assert res.scores.shape == (1, 4) and np.isfinite(res.scores).all()
@@ -237,7 +270,7 @@ def test_bad_settings_name_their_config_key(tiny):
     model, tok, _, _ = tiny
     for key in ("input_space", "lime_variant", "ig_baseline"):
         with pytest.raises(ValueError, match=f"saliency.{key}"):
-            SaliencyRegistry(model, tok, {**CFG, key: "bogus"})
+            Registry(model, tok, {**CFG, key: "bogus"})
     with pytest.raises(ValueError, match="saliency.explained_class"):
         attribute_samples(model, tok, _samples(), {**CFG, "explained_class": "bogus"}, 32)
 
@@ -261,7 +294,7 @@ def test_pretrained_minilm_supports_the_embedding_output_space():
     # zero embedding output is rough (it converged only at about 256 steps here, against 64
     # in the word-embedding space), so this needs more steps than the demo uses
     n = int(mask[1].sum())
-    reg = SaliencyRegistry(model, tok, {"input_space": "embedding_output", "ig_steps": 256,
+    reg = Registry(model, tok, {"input_space": "embedding_output", "ig_steps": 256,
                                         "ig_internal_batch_size": 256})
     res = reg.run("integrated_gradients", ids[1:, :n], mask[1:, :n], [0], ["b"])
     with torch.no_grad():
@@ -284,7 +317,7 @@ def test_attention_normalization(tiny):
         real = mask.bool()[:, None, :].expand_as(rows)
         np.testing.assert_allclose(rows[real].numpy(), 1.0, atol=1e-5)
         assert float(layer[:, :, :, :][~mask.bool()[:, None, None, :].expand_as(layer)].abs().max()) < 1e-6
-    reg = SaliencyRegistry(model, tok, CFG)
+    reg = Registry(model, tok, CFG)
     received = reg.attention_received(input_ids, mask).numpy()  # [B, L, T]
     np.testing.assert_allclose(received.sum(-1), 1.0, atol=1e-5)
     # by hand for sample 0, layer 1: mean over heads of the column sums over real queries
@@ -350,23 +383,23 @@ def test_explained_targets():
 def test_misclassified_sample_explains_the_configured_class(tiny, monkeypatch, explained, expected_b):
     model, tok, _, _ = tiny
     seen: dict[str, int] = {}
-    original = SaliencyRegistry.run
+    original = InputXGradient.attribute
 
-    def spy(self, method, input_ids, attention_mask, targets, sample_ids):
-        seen.update(zip(sample_ids, map(int, targets), strict=True))
-        return original(self, method, input_ids, attention_mask, targets, sample_ids)
+    def spy(self, batch):
+        seen.update(zip(batch.sample_ids, map(int, batch.targets), strict=True))
+        return original(self, batch)
 
-    monkeypatch.setattr(SaliencyRegistry, "run", spy)
+    monkeypatch.setattr(InputXGradient, "attribute", spy)
     cfg = {**CFG, "methods": ["input_x_grad"], "explained_class": explained}
     ws, diag = attribute_samples(model, tok, _samples(), cfg, 32, seed=1)
     assert seen == {"a": 1, "b": expected_b, "c": 1}
     assert diag["explained_class"] == explained and diag["targets"]["b"] == expected_b
     # and the scores are those of that class (input x grad differs between the two logits)
-    reg = SaliencyRegistry(model, tok, cfg)
+    reg = Registry(model, tok, cfg)
     ids = tok([TEXTS[1]])["input_ids"]
     input_ids, mask = collate(ids, tok.pad_token_id, "cpu")
-    own = original(reg, "input_x_grad", input_ids, mask, [expected_b], ["b"]).scores[0]
-    other = original(reg, "input_x_grad", input_ids, mask, [1 - expected_b], ["b"]).scores[0]
+    own = reg.run("input_x_grad", input_ids, mask, [expected_b], ["b"]).scores[0]
+    other = reg.run("input_x_grad", input_ids, mask, [1 - expected_b], ["b"]).scores[0]
     got = ws[ws["sample_id"] == "b"].sort_values("word_index")["score"].to_numpy()
     np.testing.assert_allclose(got, own[1:-1], rtol=1e-4, atol=1e-7)  # single-piece words
     assert not np.allclose(got, other[1:-1])
@@ -385,6 +418,6 @@ def test_attention_word_score_is_the_first_piece_by_default(tiny):
     samples = pd.DataFrame({"id": ["x"], "text": [text], "label": [0], "pred": [0]})
     ws, _ = attribute_samples(model, tok, samples, {**CFG, "methods": ["all_attention"]}, 32)
     input_ids, mask = collate([enc["input_ids"]], tok.pad_token_id, "cpu")
-    tokens = SaliencyRegistry(model, tok, CFG).run("all_attention", input_ids, mask, [0], ["x"]).scores[0]
+    tokens = Registry(model, tok, CFG).run("all_attention", input_ids, mask, [0], ["x"]).scores[0]
     expected = [tokens[w.tokens[0]] for w in enc["words"]]
     np.testing.assert_allclose(ws.sort_values("word_index")["score"].to_numpy(), expected, rtol=1e-6)

@@ -19,8 +19,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from saliency_repro.attribution.ranking import top_k  # noqa: E402
 from saliency_repro.saliency.attribute import attribute_samples, encode_samples  # noqa: E402
-from saliency_repro.saliency.display import top_k  # noqa: E402
 from saliency_repro.saliency.words import aggregate  # noqa: E402
 
 TEXT = "the unbelievable film was superb and wonderfully overrated but the plot"

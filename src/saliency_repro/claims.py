@@ -35,7 +35,7 @@ import pandas as pd
 from saliency_repro.crowd import paper_values
 from saliency_repro.crowd.scores import accuracy, flip_counts, score
 from saliency_repro.crowd.stats import SignificanceSettings, pairwise_sign_flip
-from saliency_repro.names import BY_ID, paper_name
+from saliency_repro.names import display_name, paper_name
 
 CLAIM_COLUMNS = ["paper", "claim_id", "claim", "dataset", "crowd_source", "paper_says",
                  "statistic", "value", "ci_low", "ci_high", "test", "p_value", "verdict"]
@@ -104,7 +104,7 @@ def lu_claims(dataset: str, crowd_source: str, significance: pd.DataFrame,
 
 
 def _display(method: str) -> str:
-    return BY_ID[method].paper if method in BY_ID else method
+    return display_name(method)
 
 
 # ------------------------------------------------------------------------------ Tuckey et al.

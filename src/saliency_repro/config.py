@@ -118,6 +118,7 @@ def check_cross_references(config: dict[str, Any]) -> None:
                           "from --config \"datasets={}\", would run nothing)")
     for name, ds in config.get("datasets", {}).items():
         _check_dataset(f"datasets.{name}", ds)
+    _check_methods(config)
     ks = config.get("saliency", {}).get("k", [])
     if ks and sorted(set(ks)) != list(ks):
         raise ConfigError("config key 'saliency.k': must be strictly increasing")
@@ -127,6 +128,25 @@ def check_cross_references(config: dict[str, Any]) -> None:
             f"config key 'summarizer.decoding.min_length': {decoding['min_length']} is larger than "
             f"summarizer.decoding.max_length ({decoding['max_length']}); summaries would be cut "
             f"before they may stop")
+
+
+def _check_methods(config: dict[str, Any]) -> None:
+    """Method names are whatever the registry holds (adding a method needs no schema edit)."""
+    from saliency_repro.attribution.registry import CLASSIFICATION, SUMMARIZATION, methods_for
+
+    for section, task in (("saliency", CLASSIFICATION), ("counterfactual", SUMMARIZATION)):
+        known = [m.id for m in methods_for(task)]
+        chosen = list(config.get(section, {}).get("methods", []))
+        if section == "counterfactual" and "example_method" in config.get(section, {}):
+            chosen.append(config[section]["example_method"])
+            key_of = {len(chosen) - 1: f"{section}.example_method"}
+        else:
+            key_of = {}
+        for i, name in enumerate(chosen):
+            if name not in known:
+                key = key_of.get(i, f"{section}.methods[{i}]")
+                raise ConfigError(f"config key '{key}': unknown saliency method {name!r}; "
+                                  f"known for {task}: {', '.join(known)}")
 
 
 def _check_dataset(key: str, ds: dict[str, Any]) -> None:

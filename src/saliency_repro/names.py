@@ -1,4 +1,5 @@
-"""The saliency methods of Lu et al. (2024) under their three spellings.
+"""The saliency methods of Lu et al. (2024) under their three spellings, read from the one
+method registry (:mod:`saliency_repro.attribution.registry`).
 
 ``id`` is the config and file name, ``paper`` the name printed in the paper's tables,
 ``release`` the ``Saliency`` column value in the authors' released crowd files.
@@ -7,36 +8,17 @@ Order is the paper's table order (RANDOM first, as in Tables 3, 4, 7-9).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from saliency_repro.attribution.registry import CLASSIFICATION, MethodSpec, get_method, methods_for
 
-
-@dataclass(frozen=True)
-class MethodName:
-    id: str
-    paper: str
-    release: str
-    type: str
-    class_specific: bool
-
-
-METHODS: tuple[MethodName, ...] = (
-    MethodName("random", "RANDOM", "Random", "Baseline", False),
-    MethodName("all_attention", "ALL ATTENTION", "All_Attention", "Hidden States", False),
-    MethodName("last_attention", "LAST ATTENTION", "Last_Attention", "Hidden States", False),
-    MethodName("vanilla_gradient", "VANILLA GRADIENT", "Vanilla_Gradient", "Gradient-based", True),
-    MethodName("input_x_grad", "INPUT×GRAD", "InputXGrad", "Gradient-based", True),
-    MethodName("integrated_gradients", "INTEGRATED GRADIENT", "Integrated_Gradient", "Gradient-based", True),
-    MethodName("deeplift", "DEEPLIFT", "DeepLIFT", "Gradient-based", True),
-    MethodName("lime", "LIME", "LIME", "Perturbation-based", True),
-)
-
+METHODS: tuple[MethodSpec, ...] = methods_for(CLASSIFICATION)
 BY_ID = {m.id: m for m in METHODS}
-BY_RELEASE = {m.release: m for m in METHODS}
+BY_RELEASE = {m.release: m for m in METHODS if m.release}
 METHOD_ORDER = [m.id for m in METHODS]
 
 
 def paper_name(method_id: str) -> str:
-    return BY_ID[method_id].paper
+    """The paper's display name (methods registered later than this module's import too)."""
+    return get_method(method_id, CLASSIFICATION).paper
 
 
 def from_release(release_name: str) -> str:
@@ -47,3 +29,21 @@ def from_release(release_name: str) -> str:
         raise ValueError(
             f"unknown saliency method {release_name!r}; expected one of {sorted(BY_RELEASE)}"
         ) from None
+
+
+def method_order() -> list[str]:
+    """Ids of the classifier methods in table order, including methods registered at run time."""
+    return [m.id for m in methods_for(CLASSIFICATION)]
+
+
+def display_name(method_id: str) -> str:
+    """The paper's name of a registered method, else the id itself (e.g. a release-only name)."""
+    known = {m.id: m for m in methods_for(CLASSIFICATION)}
+    return known[method_id].paper if method_id in known else str(method_id)
+
+
+def ordered(methods) -> list[str]:
+    """``methods`` in table order: registered ones in registry order, unknown ones after, sorted."""
+    given = set(methods)
+    order = method_order()
+    return [m for m in order if m in given] + sorted(given - set(order))

@@ -69,12 +69,6 @@ def delete(ids: Sequence[int], positions: Sequence[int], operator: str, frozen: 
     return Perturbed(new, [], _pad_length(new))
 
 
-def top_k(scores: np.ndarray, k: int) -> list[int]:
-    """Positions of the ``k`` highest scores; ties go to the earlier position (stable sort)."""
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    return sorted(int(i) for i in order[:k])
-
-
 def random_draws(n_words: int, k: int, draws: int, seed: int, article_id: str) -> list[list[int]]:
     """``draws`` sets of ``k`` distinct positions, uniform over the article.
 

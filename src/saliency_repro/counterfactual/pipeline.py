@@ -30,15 +30,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from saliency_repro.attribution.ranking import top_k
+from saliency_repro.attribution.registry import SUMMARIZATION, make_attributor, methods_for
 from saliency_repro.counterfactual import figures
-from saliency_repro.counterfactual.attribution import (
-    attention_scores,
-    gradient_scores,
-    lrp_scores,
-)
+from saliency_repro.counterfactual.attribution import SummarizerContext, SummaryExample
 from saliency_repro.counterfactual.config import MEASURES, CounterfactualConfig
 from saliency_repro.counterfactual.decoding import greedy, teacher_forced
-from saliency_repro.counterfactual.deletion import Perturbed, delete, random_draws, top_k
+from saliency_repro.counterfactual.deletion import Perturbed, delete, random_draws
 from saliency_repro.counterfactual.measures import rouge_l_change, token_change
 from saliency_repro.counterfactual.stats import (
     median_draw,
@@ -55,8 +53,7 @@ from saliency_repro.summarize.text import START_ID, STOP_ID, Vocab
 
 LOG = logging.getLogger(__name__)
 
-METHOD_LABELS = {"lrp": "LRP (summed)", "lrp_word": "LRP (one word)", "attention": "attention",
-                 "input_x_grad": "gradient x input", "integrated_gradients": "integrated gradients",
+METHOD_LABELS = {**{s.id: s.paper for s in methods_for(SUMMARIZATION)},
                  "random_control": "random (control)"}
 
 
@@ -73,21 +70,20 @@ def _reusable_maps(maps: pd.DataFrame | None, id_: str, summary: Sequence[int]) 
 def method_scores(
     model: Summarizer, src: Sequence[int], summary: Sequence[int], stopped: bool,
     attention: np.ndarray, lrp_maps: np.ndarray, cf: CounterfactualConfig,
-) -> dict[str, np.ndarray]:
-    """One importance score per input token for every configured method (see attribution)."""
-    out: dict[str, np.ndarray] = {}
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """One importance score per input token for every configured method, through the method
+    registry (task ``summarization``), and the methods' per-article diagnostics (IG's
+    completeness delta)."""
+    context = SummarizerContext(model, cf.gradient_target, cf.ig_steps, cf.ig_internal_batch_size,
+                                cf.lrp_word_step)
+    example = SummaryExample(list(src), list(summary), bool(stopped), attention, lrp_maps)
+    scores: dict[str, np.ndarray] = {}
+    diagnostics: dict[str, float] = {}
     for m in cf.methods:
-        if m == "lrp":
-            out[m] = lrp_scores(lrp_maps, cf.relevance_sign)
-        elif m == "lrp_word":
-            out[m] = lrp_scores(lrp_maps, cf.relevance_sign, step=cf.lrp_word_step)
-        elif m == "attention":
-            out[m] = attention_scores(attention)
-        else:
-            raw = gradient_scores(model, src, summary, stopped, m, cf.gradient_target,
-                                  cf.ig_steps, cf.ig_internal_batch_size)
-            out[m] = np.abs(raw) if cf.relevance_sign == "abs" else raw
-    return out
+        result = make_attributor(m, SUMMARIZATION, context).attribute([example])
+        scores[m] = result.scores[0]
+        diagnostics.update({f"{key}_{m}": float(v[0]) for key, v in result.diagnostics.items()})
+    return scores, diagnostics
 
 
 def check_article(
@@ -115,17 +111,18 @@ def check_article(
         lrp_maps = res.source.cpu().numpy()
     if not summary:  # nothing to explain: ranking by LRP is undefined
         lrp_maps = np.zeros((1, S))
-    scores = method_scores(model, src, summary, stopped, att0[0].cpu().numpy(), lrp_maps, cf)
+    scores, method_diagnostics = method_scores(model, src, summary, stopped, att0[0].cpu().numpy(),
+                                               lrp_maps, cf)
     article = {"id": id_, "src_ids": src, "summary_ids": summary, "stopped": bool(stopped),
                "log_prob": lp0, "lrp_from": lrp_from,
-               **{f"score_{m}": s.tolist() for m, s in scores.items()}}
+               **{f"score_{m}": s.tolist() for m, s in scores.items()}, **method_diagnostics}
     plan = []  # (k, k_words, method, draw, positions)
     for k in cf.k:
         kw = cf.words_for(k, S)
         if kw is None:
             continue
         for m in cf.methods:
-            plan.append((k, kw, m, -1, top_k(scores[m], kw)))
+            plan.append((k, kw, m, -1, sorted(int(i) for i in top_k(scores[m], kw, cf.relevance_sign))))
         for r, pos in enumerate(random_draws(S, kw, cf.random_draws, seed, id_)):
             plan.append((k, kw, "random", r, pos))
     rows: list[dict[str, Any]] = []

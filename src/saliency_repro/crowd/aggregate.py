@@ -52,7 +52,7 @@ def coverage_table(aggregate: pd.DataFrame, required: int | None) -> pd.DataFram
     carry no vote counts.
     """
     from saliency_repro.crowd.scores import method_order
-    from saliency_repro.names import METHOD_ORDER, paper_name
+    from saliency_repro.names import display_name
 
     df = aggregate.copy()
     if "n_votes" not in df:
@@ -62,7 +62,7 @@ def coverage_table(aggregate: pd.DataFrame, required: int | None) -> pd.DataFram
         for k, g in df[df["method"] == method].groupby("k"):
             answered = g["correct"].notna()
             rows.append({
-                "Method": paper_name(method) if method in METHOD_ORDER else method, "k": int(k),
+                "Method": display_name(method), "k": int(k),
                 "tasks": len(g), "answered": int(answered.sum()),
                 "full": int((g["n_votes"] >= required).sum()) if required else int(answered.sum()),
                 "partial": int(((g["n_votes"] > 0) & (g["n_votes"] < required)).sum()) if required else 0,
@@ -92,12 +92,12 @@ def aggregation_agreement(mv: pd.DataFrame, ds: pd.DataFrame) -> pd.DataFrame:
     both["disagree"] = (both["correct_mv"] != both["correct_ds"]).astype(int)
     rows = []
     from saliency_repro.crowd.scores import method_order
-    from saliency_repro.names import METHOD_ORDER, paper_name
+    from saliency_repro.names import display_name
 
     groups = [(m, both[both["method"] == m]) for m in method_order(both["method"].unique())]
     for method, grp in groups + [("all", both)]:
         rows.append({
-            "method": paper_name(method) if method in METHOD_ORDER else method, "tasks": len(grp),
+            "method": display_name(method), "tasks": len(grp),
             "accuracy_mv": 100 * grp["correct_mv"].mean(),
             "accuracy_ds": 100 * grp["correct_ds"].mean(),
             "disagreement_%": 100 * grp["disagree"].mean(),

@@ -11,13 +11,13 @@ import pandas as pd
 
 from saliency_repro.crowd.paper_values import KS
 from saliency_repro.crowd.scores import fmt_cell, method_order
-from saliency_repro.names import METHOD_ORDER, paper_name
+from saliency_repro.names import display_name
 
 MARK = " ≠"
 
 
 def _name(m: str) -> str:
-    return paper_name(m) if m in METHOD_ORDER else m
+    return display_name(m)
 
 
 def _row(method: str, cells) -> dict:

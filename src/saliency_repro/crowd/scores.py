@@ -16,13 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from saliency_repro.names import METHOD_ORDER, paper_name
+from saliency_repro.names import display_name, ordered
 
 
 def method_order(methods) -> list[str]:
     """Methods in the paper's table order, unknown ones last."""
-    known = [m for m in METHOD_ORDER if m in set(methods)]
-    return known + sorted(set(methods) - set(known))
+    return ordered(methods)
 
 
 def accuracy(aggregate: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +74,7 @@ def wide_scores(long: pd.DataFrame) -> pd.DataFrame:
     wide = cells.pivot(index="method", columns="column", values="cell")
     cols = sorted([c for c in wide.columns if c != "Score"], key=lambda c: int(c.split()[0]))
     wide = wide.loc[method_order(wide.index), cols + ["Score"]]
-    wide.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in wide.index])
+    wide.insert(0, "Method", [display_name(m) for m in wide.index])
     return wide.reset_index(drop=True).rename_axis(columns=None)
 
 
@@ -102,7 +101,7 @@ def flip_counts(aggregate: pd.DataFrame) -> pd.DataFrame:
     g = g.loc[method_order(g.index)]
     g["Aids"] = n - g["Flips"] - g["All_correct"]
     g["N"] = n
-    g.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in g.index])
+    g.insert(0, "Method", [display_name(m) for m in g.index])
     return g.reset_index(drop=True)[["Method", "Flips", "Aids", "All_correct", "N"]]
 
 
@@ -132,7 +131,7 @@ def flip_example(aggregate: pd.DataFrame, prefer: str = "integrated_gradients") 
     rows = aggregate[(aggregate["sample_id"] == sid) & (aggregate["method"] == method)]
     rows = rows.sort_values("k")
     return pd.DataFrame({
-        "Method": paper_name(method) if method in METHOD_ORDER else method,
+        "Method": display_name(method),
         "sample_id": sid,
         "# Words": rows["k"].to_numpy(),
         "Correct": np.where(rows["correct"].to_numpy() == 1, "✓", "✗"),
@@ -145,7 +144,7 @@ def misclassified_counts(aggregate: pd.DataFrame) -> pd.DataFrame:
     c = aggregate.pivot_table(index="method", columns="k", values="correct", aggfunc="sum")
     c = c.loc[method_order(c.index)].sort_index(axis=1).astype(int)
     c.columns = [f"{k} Words" for k in c.columns]
-    c.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in c.index])
+    c.insert(0, "Method", [display_name(m) for m in c.index])
     out = c.reset_index(drop=True)
     out["N"] = int(aggregate["sample_id"].nunique())
     return out

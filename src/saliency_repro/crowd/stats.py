@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from saliency_repro.crowd.scores import method_order, score
-from saliency_repro.names import METHOD_ORDER, paper_name
+from saliency_repro.names import display_name
 
 LOG = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def significance_table(aggregate: pd.DataFrame, settings: SignificanceSettings, 
         out["paper_claim"] = claim.map({True: "better", False: "not better"}).fillna("")
         holds = np.where(claim.isna(), "", np.where((claim == True) == better, "yes", "no"))  # noqa: E712
         out["claim_holds"] = holds
-    out.insert(0, "Method", [paper_name(m) if m in METHOD_ORDER else m for m in out["method"]])
+    out.insert(0, "Method", [display_name(m) for m in out["method"]])
     return out
 
 

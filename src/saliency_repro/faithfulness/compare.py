@@ -42,7 +42,7 @@ from saliency_repro.faithfulness.paper_values import (
     TABLE5,
     TABLE5_BY_KEY,
 )
-from saliency_repro.names import BY_ID, paper_name
+from saliency_repro.names import display_name, paper_name
 
 HUMAN = "human"
 GRADIENT_METHODS = ("vanilla_gradient", "input_x_grad", "integrated_gradients", "deeplift")
@@ -295,7 +295,7 @@ def comparison_table(values: pd.DataFrame, with_paper: bool, model_label: str, d
     for setting in ("Source", "Model", "Dataset", "Human-included"):
         rows.append({"Method": f"[{setting}]", **{name: meta[setting] for name, _, meta in columns}})
     for method in methods:
-        row = {"Method": paper_name(method) if method in BY_ID else method}
+        row = {"Method": display_name(method)}
         for name, sub, _ in columns:
             hit = sub[sub["method"] == method]
             row[name] = "-" if hit.empty else _cell(float(hit["value"].iloc[0]), hit["rank"].iloc[0],
@@ -325,7 +325,7 @@ def metrics_table(per_sample: pd.DataFrame, bins: Sequence[float], k_grid: Seque
     out.insert(0, "n_samples", counts.loc[order].max(axis=1).astype(int))
     if "tau_loo" in counts.columns:
         out.insert(out.columns.get_loc("tau_loo") + 1, "tau_loo_n", counts.loc[order, "tau_loo"].astype("Int64"))
-    out.insert(0, "Method", [paper_name(m) if m in BY_ID else m for m in order])
+    out.insert(0, "Method", [display_name(m) for m in order])
     return out.reset_index(drop=True).rename_axis(columns=None)
 
 

@@ -13,7 +13,7 @@ Unit and perturbation
 Ranking
     A method ranks a sample's words by its score (``saliency.rank_by``: signed score, or
     magnitude with ``abs``), ties to the earlier word, NaN last: exactly the top-k the crowd
-    was shown (``saliency.display.top_k``).
+    was shown (``saliency_repro.attribution.ranking.top_k``).
 
 Notation: f(S) is the model's probability of the explained class c (``saliency.explained_class``)
 when only the words in S are kept, W all n words, T_k a method's top-k words.
@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from saliency_repro.saliency.display import top_k
+from saliency_repro.attribution.ranking import apply_sign, rank
 
 LOG = logging.getLogger(__name__)
 
@@ -195,14 +195,9 @@ def perturb(input_ids: np.ndarray, owner: np.ndarray, keep: np.ndarray, mode: st
     return np.where(kept_tokens, input_ids, mask_id).tolist()
 
 
-def ranking(scores: np.ndarray, rank_by: str) -> np.ndarray:
-    """Word positions from most to least important (the crowd's top-k order)."""
-    return top_k(scores, len(scores), rank_by)
-
-
 def ranked_values(scores: np.ndarray, rank_by: str) -> np.ndarray:
     """The values a ranking is taken on (|score| for ``abs``), NaN below every other value."""
-    s = np.abs(scores) if rank_by == "abs" else np.asarray(scores, dtype=float)
+    s = apply_sign(scores, rank_by)
     if np.isnan(s).all():
         return s
     return np.where(np.isnan(s), np.nanmin(s) - 1.0, s)
@@ -267,7 +262,7 @@ def evaluate_sample(sample: SampleInput, predict_proba: PredictProba, settings: 
         if len(scores) != n:
             raise ValueError(f"sample {sample.sample_id}: {method} has {len(scores)} word scores "
                              f"for {n} words")
-        order = ranking(np.asarray(scores, dtype=float), settings.rank_by)
+        order = rank(scores, settings.rank_by)
         keys[method] = {}
         before = len(requests)
         for k in ks:
@@ -326,7 +321,7 @@ def evaluate_sample(sample: SampleInput, predict_proba: PredictProba, settings: 
             if token_f1_k is not None and truth.any():
                 kd = min(n, max(1, int(token_f1_k)))
                 top = np.zeros(n, dtype=bool)
-                top[ranking(scores, settings.rank_by)[:kd]] = True
+                top[rank(scores, settings.rank_by)[:kd]] = True
                 values["token_f1"] = 2.0 * float((top & truth).sum()) / (kd + int(truth.sum()))
         rows += [{**base, "method": method, "metric": name, "value": float(v)} for name, v in values.items()]
     return rows

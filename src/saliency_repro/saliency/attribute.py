@@ -1,8 +1,8 @@
 """The batched driver: samples in, long-form word scores (and displays) out.
 
-The model is loaded once per job; samples are tokenized once, grouped into batches of
-``saliency.batch_size`` (padded; padding never receives a score) and every method runs on the
-batch before the next one, with a tqdm bar in the rule's log.
+The model is loaded once per job; samples are tokenized once, grouped into batches of at most
+``saliency.batch_size`` texts of similar length (padding never receives a score) and every
+method runs on the batch before the next one, with a tqdm bar in the rule's log.
 
 Class-specific methods explain ``saliency.explained_class`` (:func:`explained_targets`):
 ``predicted`` (default), the class the model gave (the samples' ``pred``), which is what a
@@ -12,10 +12,12 @@ label. On correctly classified samples both are the same.
 
 Token scores become word scores with :func:`saliency_repro.saliency.settings.word_aggregation_for`;
 RANDOM is drawn per word (:func:`saliency_repro.saliency.methods.random_word_scores`).
+Batches hold texts of (nearly) equal length (:func:`length_batches`), so padding costs no FLOPs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -26,7 +28,7 @@ import pandas as pd
 
 from saliency_repro.saliency.display import displays_for_sample
 from saliency_repro.saliency.settings import setting, word_aggregation_for
-from saliency_repro.saliency.words import Word, aggregate, detect_scheme, group_pieces
+from saliency_repro.saliency.words import Word, detect_scheme, group_pieces
 
 LOG = logging.getLogger(__name__)
 
@@ -69,6 +71,37 @@ def explained_targets(samples: pd.DataFrame, explained_class: str) -> list[int]:
     return samples[column].astype(int).tolist()
 
 
+def length_batches(lengths: Sequence[int], batch_size: int, max_padding: float = 0.0) -> list[list[int]]:
+    """Indices of the texts grouped into batches that waste (almost) no FLOPs on padding.
+
+    Texts are sorted by length (ties: original order) and a batch grows while its padding
+    stays within ``max_padding`` of its real tokens (0: only equal lengths share a batch, so
+    on a CPU, which is FLOP-bound, a batch costs exactly what its texts cost one by one) and
+    it has fewer than ``batch_size`` texts. Results never depend on the batching.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (int(lengths[i]), i))
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            cur = batches[-1]
+            longest = max(int(lengths[i]), max(int(lengths[j]) for j in cur))
+            real = sum(int(lengths[j]) for j in cur) + int(lengths[i])
+            if len(cur) < batch_size and longest * (len(cur) + 1) - real <= max_padding * real:
+                cur.append(i)
+                continue
+        batches.append([i])
+    return batches
+
+
+def max_padding_for(cfg: dict[str, Any], device: str) -> float:
+    """``saliency.max_padding``; null = 0 on CPU (FLOP-bound: padding is pure waste) and 0.25
+    on a GPU (wide batches are where its speed is)."""
+    value = cfg.get("max_padding")
+    if value is None:
+        return 0.25 if str(device).startswith("cuda") else 0.0
+    return float(value)
+
+
 def attribute_samples(
     model, tokenizer, samples: pd.DataFrame, cfg: dict[str, Any], max_length: int,
     seed: int = 13, device: str = "cpu",
@@ -76,18 +109,18 @@ def attribute_samples(
     """Word scores of every configured method for every sample.
 
     ``samples`` has ``id, text, label`` and ``pred`` (needed with ``explained_class:
-    predicted``); ``cfg`` is the ``saliency`` config section. Returns the long-form frame
-    (``WORD_SCORE_COLUMNS``) and diagnostics (settings, targets, timings, IG deltas).
+    predicted``); ``cfg`` is the ``saliency`` config section. Every method goes through the
+    registry (:func:`saliency_repro.attribution.make_attributor`) and the one pieces -> words
+    step (:meth:`~saliency_repro.attribution.Attribution.to_words`). Returns the long-form
+    frame (``WORD_SCORE_COLUMNS``; rows in sample order, then method order) and diagnostics
+    (settings, targets, timings, IG deltas and steps).
     """
     import torch
     from tqdm import tqdm
 
+    from saliency_repro.attribution.registry import CLASSIFICATION, get_method, make_attributor
     from saliency_repro.classify.train import collate
-    from saliency_repro.saliency.methods import (
-        WORD_LEVEL_METHODS,
-        SaliencyRegistry,
-        random_word_scores,
-    )
+    from saliency_repro.saliency.methods import ClassifierBatch, ClassifierContext
 
     methods = list(cfg.get("methods") or [])
     explained = setting(cfg, "explained_class")
@@ -100,49 +133,60 @@ def attribute_samples(
     if samples.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
             WORD_SCORE_COLUMNS, ["str", "str", "int64", "str", "float64", "int64"], strict=True)}), diag
-    reg = SaliencyRegistry(model, tokenizer, cfg, seed=seed, device=device)
+    context = ClassifierContext(model, tokenizer, cfg, seed=seed, device=device)
+    attributors = {m: make_attributor(m, CLASSIFICATION, context) for m in methods}
+    eager = {m for m in methods if get_method(m).eager_attention}
     encoded = encode_samples(tokenizer, samples["text"].astype(str).tolist(), max_length)
     ids = samples["id"].astype(str).tolist()
     targets = explained_targets(samples, explained)
     diag["targets"] = dict(zip(ids, targets, strict=True))
-    bs = int(cfg.get("batch_size", 8))
-    rows: list[pd.DataFrame] = []
-    extra: dict[str, list[float]] = {}
-    batches = list(range(0, len(samples), bs))
+    batches = length_batches([len(c["input_ids"]) for c in encoded], int(cfg.get("batch_size", 8)),
+                             max_padding_for(cfg, device))
+    diag["batches"] = len(batches)
+    word_scores: dict[tuple[int, str], np.ndarray] = {}
+    extra: dict[str, dict[int, float]] = {}
     bar = tqdm(total=len(batches) * len(methods), desc="attribute", mininterval=5)
-    for s in batches:
-        chunk = encoded[s:s + bs]
+    for members in batches:
+        chunk = [encoded[i] for i in members]
         input_ids, mask = collate([c["input_ids"] for c in chunk], tokenizer.pad_token_id, device)
+        batch = ClassifierBatch(input_ids, mask, [targets[i] for i in members],
+                                [ids[i] for i in members], [c["words"] for c in chunk])
         for method in methods:
             t0 = time.perf_counter()
-            if method in WORD_LEVEL_METHODS:
-                word_scores = [random_word_scores(seed, ids[s + b], len(c["words"]))
-                               for b, c in enumerate(chunk)]
-            else:
-                torch.manual_seed(seed)
-                res = reg.run(method, input_ids, mask, targets[s:s + bs], ids[s:s + bs])
-                for key, vals in res.diagnostics.items():
-                    extra.setdefault(key, []).extend(vals)
-                how = word_aggregation_for(method, cfg)
-                word_scores = [aggregate(res.scores[b], c["words"], how) if c["words"] else np.zeros(0)
-                               for b, c in enumerate(chunk)]
+            torch.manual_seed(seed)
+            with context.eager_attention() if method in eager else contextlib.nullcontext():
+                result = attributors[method].attribute(batch)
+            result = result.to_words(batch.words, word_aggregation_for(method, cfg))
+            for key, vals in result.diagnostics.items():
+                extra.setdefault(key, {}).update(zip(members, vals, strict=True))
+            for i, scores in zip(members, result.scores, strict=True):
+                word_scores[(i, method)] = scores
             diag["seconds"][method] = diag["seconds"].get(method, 0.0) + time.perf_counter() - t0
-            for b, c in enumerate(chunk):
-                rows.append(_word_rows(ids[s + b], method, c["words"], word_scores[b]))
             bar.update(1)
     bar.close()
     if "ig_delta" in extra:
-        d = np.abs(np.asarray(extra["ig_delta"]))
-        gap = np.abs(np.asarray(extra["ig_f_gap"]))
-        diag["ig_convergence_delta"] = {
-            "mean_abs": float(d.mean()), "max_abs": float(d.max()),
-            "mean_abs_relative": float((d / np.maximum(gap, 1e-8)).mean()),
-            "per_sample": dict(zip(ids, extra["ig_delta"], strict=True)),
-        }
+        diag["ig_convergence_delta"] = ig_summary(ids, extra)
         LOG.info("IG convergence delta: mean |delta| %.4g, max %.4g",
                  diag["ig_convergence_delta"]["mean_abs"], diag["ig_convergence_delta"]["max_abs"])
-    df = pd.concat(rows, ignore_index=True)[WORD_SCORE_COLUMNS]
-    return df, diag
+    rows = [_word_rows(ids[i], m, encoded[i]["words"], word_scores[(i, m)])
+            for i in range(len(ids)) for m in methods]
+    return pd.concat(rows, ignore_index=True)[WORD_SCORE_COLUMNS], diag
+
+
+def ig_summary(ids: Sequence[str], extra: dict[str, dict[int, float]]) -> dict[str, Any]:
+    """Completeness of IG over the run: |delta|, |delta| relative to f(x) - f(baseline), steps."""
+    order = range(len(ids))
+    delta = np.asarray([extra["ig_delta"][i] for i in order])
+    gap = np.abs(np.asarray([extra["ig_f_gap"][i] for i in order]))
+    d = np.abs(delta)
+    out = {"mean_abs": float(d.mean()), "max_abs": float(d.max()),
+           "mean_abs_relative": float((d / np.maximum(gap, 1e-8)).mean()),
+           "per_sample": dict(zip(ids, delta.tolist(), strict=True))}
+    if "ig_steps" in extra:
+        steps = np.asarray([extra["ig_steps"][i] for i in order])
+        out["steps_mean"] = float(steps.mean())
+        out["steps_max"] = int(steps.max())
+    return out
 
 
 def _word_rows(sample_id: str, method: str, words: list[Word], scores: np.ndarray) -> pd.DataFrame:

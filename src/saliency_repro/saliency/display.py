@@ -6,7 +6,8 @@ space, each hidden word written as a single ``.`` with no space; so ``"sister .m
 shows *sister* and *man* and hides the words between. When a text has fewer displayable words
 than k, all of them are shown.
 
-Ties in the scores are broken by text order (the earlier word wins), so the selection never
+The top k is the package's one ranking rule (:func:`saliency_repro.attribution.ranking.top_k`):
+ties in the scores are broken by text order (the earlier word wins), so the selection never
 depends on sort stability or platform; NaN scores rank last.
 
 The authors' display units are not whole words but the *head* word pieces of the
@@ -21,25 +22,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
+from saliency_repro.attribution.ranking import top_k
 from saliency_repro.saliency.words import is_punctuation
 
 HIDDEN = "."
 _UNIT = re.compile(r"\.|[^ .]+ ")
-
-
-def top_k(scores: Sequence[float], k: int, rank_by: str = "score") -> np.ndarray:
-    """Positions of the k highest-scoring words, highest first; ties go to the earlier word.
-
-    ``rank_by="abs"`` ranks by magnitude instead of signed score.
-    """
-    s = np.asarray(scores, dtype=float)
-    if rank_by == "abs":
-        s = np.abs(s)
-    s = np.where(np.isnan(s), -np.inf, s)
-    order = np.lexsort((np.arange(len(s)), -s))
-    return order[: min(k, len(s))]
 
 
 def render_display(words: Sequence[str], shown: Sequence[int] | set[int]) -> str:

@@ -48,10 +48,20 @@ _CHOICES = {
     "ig_baseline": IG_BASELINES,
 }
 
-ATTENTION_METHODS = frozenset({"all_attention", "last_attention"})
-#: Methods whose scores depend on ``input_space`` (everything Captum computes).
-INPUT_SPACE_METHODS = frozenset({"vanilla_gradient", "input_x_grad", "integrated_gradients",
-                                 "deeplift", "lime"})
+
+def attention_methods() -> frozenset[str]:
+    """Classifier methods read from the model's attentions (registry: ``needs_attentions``)."""
+    from saliency_repro.attribution.registry import methods_for
+
+    return frozenset(m.id for m in methods_for() if m.needs_attentions)
+
+
+def input_space_methods() -> frozenset[str]:
+    """Classifier methods whose scores depend on ``input_space`` (registry: ``uses_input_space``)."""
+    from saliency_repro.attribution.registry import methods_for
+
+    return frozenset(m.id for m in methods_for() if m.uses_input_space)
+
 
 #: Where the authors' attribution code is (read through the code index; the repository of
 #: their released crowd labels).
@@ -102,11 +112,16 @@ def word_aggregation_for(method: str, cfg: Mapping[str, Any] | None) -> str:
     * RANDOM: one draw per word (:func:`saliency_repro.saliency.methods.random_word_scores`),
       so there is nothing to aggregate; ``first`` is returned for completeness.
     """
-    if method == "random":
-        return "first"
-    if method in ATTENTION_METHODS:
-        return setting(cfg, "attention_word_aggregation")
-    return setting(cfg, "word_aggregation")
+    from saliency_repro.attribution.registry import get_method
+
+    key = get_method(method).word_aggregation
+    return "first" if key is None else setting(cfg, key)
+
+
+def _registered():
+    from saliency_repro.attribution.registry import methods_for
+
+    return methods_for()
 
 
 def explained_class_phrase(cfg: Mapping[str, Any] | None) -> str:
@@ -137,20 +152,20 @@ def saliency_settings_note(cfg: Mapping[str, Any] | None) -> str:
         first piece (attention), one draw per word (RANDOM).
     """
     cfg = cfg or {}
-    methods = set(cfg.get("methods") or INPUT_SPACE_METHODS | ATTENTION_METHODS | {"random"})
+    methods = set(cfg.get("methods") or (m.id for m in _registered()))
     parts, words = [], []
-    if methods & INPUT_SPACE_METHODS:
+    if methods & input_space_methods():
         parts.append(f"input space {setting(cfg, 'input_space')} "
                      f"({setting(cfg, 'ig_baseline')} baseline)")
     if "lime" in methods:
         parts.append(f"LIME: {lime_phrase(cfg)}")
-    if methods & INPUT_SPACE_METHODS:
+    if methods & input_space_methods():
         parts.append(f"explained class: {setting(cfg, 'explained_class')}")
         who = "gradients, LIME" if "lime" in methods else "gradients"
-        if methods <= {"lime", "random"} | ATTENTION_METHODS:
+        if methods <= {"lime", "random"} | attention_methods():
             who = "LIME"
         words.append(f"{AGGREGATION_PHRASE[setting(cfg, 'word_aggregation')]} ({who})")
-    if methods & ATTENTION_METHODS:
+    if methods & attention_methods():
         words.append(f"{AGGREGATION_PHRASE[setting(cfg, 'attention_word_aggregation')]} (attention)")
     if "random" in methods:
         words.append("one draw per word (RANDOM)")

@@ -20,7 +20,8 @@ def attribute_step(samples: str, model_dir: str, out: str, diagnostics: str, cfg
     from saliency_repro.saliency.attribute import attribute_samples
 
     df = pd.read_parquet(samples)
-    model, tokenizer = load_classifier(model_dir, device, eager_attention=True)
+    # SDPA attention: the attention methods switch to eager for their own pass only
+    model, tokenizer = load_classifier(model_dir, device, eager_attention=False)
     ws, diag = attribute_samples(model, tokenizer, df, cfg, max_length, seed=seed, device=device)
     write_parquet(ws, out)
     write_json(diagnostics, diag)

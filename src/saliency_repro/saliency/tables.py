@@ -8,13 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from saliency_repro.names import BY_ID, METHOD_ORDER, paper_name
-from saliency_repro.saliency.display import top_k
-from saliency_repro.saliency.methods import CAPTUM_CLASS
+from saliency_repro.attribution.ranking import apply_sign, top_k
+from saliency_repro.attribution.registry import get_method
+from saliency_repro.names import ordered, paper_name
 from saliency_repro.saliency.settings import (
     AGGREGATION_PHRASE,
-    AUTHORS_LIME,
-    INPUT_SPACE_METHODS,
     explained_class_phrase,
     saliency_settings_note,
     setting,
@@ -26,7 +24,7 @@ __all__ = ["method_table", "overlap_table", "pick_figure_sample", "rationale_tab
 
 
 def _ordered(methods: Sequence[str]) -> list[str]:
-    return [m for m in METHOD_ORDER if m in set(methods)]
+    return ordered(methods)
 
 
 def top_sets(word_scores: pd.DataFrame, k: int, rank_by: str = "score") -> dict[tuple[str, str], set[int]]:
@@ -78,40 +76,16 @@ def method_table(methods: Sequence[str], cfg: dict | None = None) -> pd.DataFram
     """
     cfg = cfg or {}
     space = setting(cfg, "input_space")
-    baseline = setting(cfg, "ig_baseline")
     rows = []
     for m in _ordered(methods):
-        name = BY_ID[m]
-        setting_text = ""
-        if m == "integrated_gradients":
-            setting_text = f"{cfg.get('ig_steps', 100)} steps, {baseline} baseline"
-        elif m == "deeplift":
-            setting_text = f"{baseline} baseline"
-        elif m == "lime":
-            if setting(cfg, "lime_variant") == "authors":
-                setting_text = (
-                    f"authors' variant: every embedding coordinate a feature, "
-                    f"{AUTHORS_LIME['n_samples']} samples, Euclidean kernel width "
-                    f"{AUTHORS_LIME['kernel_width']:g}, least-squares surrogate"
-                )
-            else:
-                setting_text = (
-                    f"per-token variant (token_embedding): {cfg.get('lime_samples', 500)} samples, "
-                    f"cosine kernel width {cfg.get('lime_kernel_width', 1.0)}, Lasso surrogate"
-                )
-        elif m == "all_attention":
-            setting_text = "attention received, mean over layers and heads"
-        elif m == "last_attention":
-            setting_text = "attention received, last layer, mean over heads"
-        elif m == "random":
-            setting_text = "uniform scores, one draw per word, seeded per sample"
+        spec = get_method(m)
         how = word_aggregation_for(m, cfg)
-        rows.append({"Method": name.paper, "Type": name.type,
-                     "Class-specific": "yes" if name.class_specific else "no",
-                     "Explained class": explained_class_phrase(cfg) if name.class_specific else "n/a",
-                     "Input space": space if m in INPUT_SPACE_METHODS else "n/a",
-                     "Word score": "one draw per word" if m == "random" else AGGREGATION_PHRASE[how],
-                     "Implementation": CAPTUM_CLASS[m], "Setting": setting_text})
+        rows.append({"Method": spec.paper, "Type": spec.type,
+                     "Class-specific": "yes" if spec.class_specific else "no",
+                     "Explained class": explained_class_phrase(cfg) if spec.class_specific else "n/a",
+                     "Input space": space if spec.uses_input_space else "n/a",
+                     "Word score": "one draw per word" if spec.word_aggregation is None else AGGREGATION_PHRASE[how],
+                     "Implementation": spec.implementation, "Setting": spec.load().setting_text(cfg)})
     return pd.DataFrame(rows)
 
 
@@ -138,7 +112,7 @@ def rationale_table(word_scores: pd.DataFrame, samples: pd.DataFrame, ks: Sequen
             pos = g["text_position"].to_numpy()
             truth = np.isin(pos, list(rat[sid]))
             scores = g["score"].to_numpy(dtype=float)
-            ranked = np.abs(scores) if rank_by == "abs" else scores
+            ranked = apply_sign(scores, rank_by)
             for k in ks:
                 top = set(pos[top_k(scores, k, rank_by)].tolist())
                 recalls[k].append(len(top & rat[sid]) / len(rat[sid]))
