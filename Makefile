@@ -51,7 +51,8 @@ dry-run: setup
 report: setup
 	$(BIN)/snakemake --report paper_figures/demo/report.html $(SNAKEMAKE_ARGS)
 
-## Speed of the batched LRP and attribution against their one-at-a-time versions (printed).
+## Speed of the batched LRP and attribution against their one-at-a-time versions (printed), and
+## the attribution interface against the per-sample Captum loop and ferret (benchmarks/results/).
 bench: setup
 	$(BIN)/python benchmarks/run.py 2>/dev/null
 	$(BIN)/python benchmarks/faithfulness.py 2>/dev/null

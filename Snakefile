@@ -57,6 +57,9 @@ wildcard_constraints:
     sample_set="correct|misclassified",
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/classify.smk"

@@ -18,7 +18,7 @@ rule claims_lu2024:
         aggregates=lambda w: [f"{CROWD}/{ds}/correct/{w.crowd_source}/aggregate.parquet"
                               for ds in datasets_with_source(w.crowd_source)],
     output:
-        multiext(f"{F}/claims_lu2024_{{crowd_source}}", ".csv", ".md", ".tex"),
+        table_files(f"{F}/claims_lu2024_{{crowd_source}}", LU_REPORT, "claims"),
     params:
         paper="lu2024",
         datasets=lambda w: datasets_with_source(w.crowd_source),
@@ -42,7 +42,7 @@ rule claims_tuckey2019:
         similarity=expand(f"{F}/tuckey2019/lrp_similarity_{{dataset}}.csv", dataset=SUMMARIZATION),
         counterfactual=expand(f"{F}/tuckey2019/counterfactual_{{dataset}}.csv", dataset=SUMMARIZATION),
     output:
-        multiext(f"{F}/claims_tuckey2019", ".csv", ".md", ".tex"),
+        table_files(f"{F}/claims_tuckey2019", TUCKEY_REPORT, "claims"),
     params:
         paper="tuckey2019",
         datasets=SUMMARIZATION,

@@ -80,7 +80,7 @@ rule classifier_metrics_table:
     input:
         f"{R}/classify/{{dataset}}/metrics.json",
     output:
-        multiext(f"{F}/lu2024/classifier_metrics_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{F}/lu2024/classifier_metrics_{{dataset}}", LU_REPORT),
     params:
         caption=lambda wc: caption_for(
             RUN, f"Test-set accuracy and macro-F1 of the {wc.dataset} classifier."

@@ -13,6 +13,24 @@ DEVICE = config["device"]
 HEAVY_THREADS = config["max_threads"]
 
 
+LU_REPORT = "Lu et al. (2024)"
+TUCKEY_REPORT = "Tuckey et al. (2019)"
+REPORT_CAPTION = "../report/artifact.rst"
+
+
+def table_files(stem, paper, subcategory="{dataset}"):
+    """A table's CSV, Markdown and LaTeX files, shown in the report under its paper and dataset
+    with the table's own caption (``params.caption``)."""
+    return report(multiext(stem, ".csv", ".md", ".tex"), caption=REPORT_CAPTION,
+                  category=paper, subcategory=subcategory)
+
+
+def figure_files(stem, paper, subcategory="{dataset}"):
+    """A figure's PNG and PDF files, in the report like :func:`table_files`."""
+    return report(multiext(stem, ".png", ".pdf"), caption=REPORT_CAPTION,
+                  category=paper, subcategory=subcategory)
+
+
 def config_part(section, *keys):
     """Only the keys of a config section that a job uses, for its ``params:`` (so that an
     edit to another key reruns nothing and an edit to one of these reruns the job)."""

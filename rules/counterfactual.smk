@@ -67,7 +67,7 @@ rule counterfactual_table:
         f"{CFD}/results.parquet",
     output:
         verdicts=f"{CFD}/verdicts.parquet",
-        table=multiext(f"{CFF}/counterfactual_{{dataset}}", ".csv", ".md", ".tex"),
+        table=table_files(f"{CFF}/counterfactual_{{dataset}}", TUCKEY_REPORT),
     params:
         cfg=config["counterfactual"],
         run=RUN,
@@ -86,14 +86,10 @@ rule counterfactual_figures:
         verdicts=f"{CFD}/verdicts.parquet",
         vocab=f"{R}/summarizer/{{dataset}}/vocab.json",
     output:
-        confirmed=report(multiext(f"{CFF}/counterfactual_example_confirmed_{{dataset}}", ".png", ".pdf"),
-                         category="Tuckey et al.", subcategory="counterfactual"),
-        unconfirmed=report(multiext(f"{CFF}/counterfactual_example_unconfirmed_{{dataset}}", ".png", ".pdf"),
-                           category="Tuckey et al.", subcategory="counterfactual"),
-        distribution=report(multiext(f"{CFF}/counterfactual_distribution_{{dataset}}", ".png", ".pdf"),
-                            category="Tuckey et al.", subcategory="counterfactual"),
-        curves=report(multiext(f"{CFF}/counterfactual_curves_{{dataset}}", ".png", ".pdf"),
-                      category="Tuckey et al.", subcategory="counterfactual"),
+        confirmed=figure_files(f"{CFF}/counterfactual_example_confirmed_{{dataset}}", TUCKEY_REPORT),
+        unconfirmed=figure_files(f"{CFF}/counterfactual_example_unconfirmed_{{dataset}}", TUCKEY_REPORT),
+        distribution=figure_files(f"{CFF}/counterfactual_distribution_{{dataset}}", TUCKEY_REPORT),
+        curves=figure_files(f"{CFF}/counterfactual_curves_{{dataset}}", TUCKEY_REPORT),
         examples=f"{CFD}/examples.json",
     params:
         cfg=config["counterfactual"],

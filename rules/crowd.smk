@@ -148,8 +148,8 @@ rule crowd_scores:
     input:
         f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
     output:
-        multiext(f"{LU}/crowd_scores_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
-        multiext(f"{LU}/crowd_coverage_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        table_files(f"{LU}/crowd_scores_{{dataset}}_{{crowd_source}}", LU_REPORT),
+        table_files(f"{LU}/crowd_coverage_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/crowd_scores_{w.dataset}_{w.crowd_source}",
         coverage_stem=lambda w: f"{LU}/crowd_coverage_{w.dataset}_{w.crowd_source}",
@@ -176,10 +176,9 @@ rule crowd_flips:
     input:
         f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
     output:
-        multiext(f"{LU}/flip_counts_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
-        multiext(f"{LU}/flip_example_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
-        report(multiext(f"{LU}/flip_histogram_{{dataset}}_{{crowd_source}}", ".png", ".pdf"),
-               category="Lu et al. 2024", subcategory="Figure 3"),
+        table_files(f"{LU}/flip_counts_{{dataset}}_{{crowd_source}}", LU_REPORT),
+        table_files(f"{LU}/flip_example_{{dataset}}_{{crowd_source}}", LU_REPORT),
+        figure_files(f"{LU}/flip_histogram_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
         counts=lambda w: f"{LU}/flip_counts_{w.dataset}_{w.crowd_source}",
         example=lambda w: f"{LU}/flip_example_{w.dataset}_{w.crowd_source}",
@@ -200,7 +199,7 @@ rule crowd_misclassified:
     input:
         f"{CROWD}/{{dataset}}/misclassified/{{crowd_source}}/aggregate.parquet",
     output:
-        multiext(f"{LU}/misclassified_counts_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        table_files(f"{LU}/misclassified_counts_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/misclassified_counts_{w.dataset}_{w.crowd_source}",
         paper_ref=lambda w: paper_ref(w.dataset, "misclassified_counts"),
@@ -220,7 +219,7 @@ rule crowd_significance:
     input:
         f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
     output:
-        multiext(f"{LU}/significance_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        table_files(f"{LU}/significance_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/significance_{w.dataset}_{w.crowd_source}",
         seed=lambda w: crowd_seed("bootstrap", w.dataset, w.crowd_source),
@@ -251,7 +250,7 @@ rule crowd_aggregation_agreement:
         answers=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/answers.parquet",
         aggregate=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
     output:
-        multiext(f"{LU}/aggregation_agreement_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        table_files(f"{LU}/aggregation_agreement_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/aggregation_agreement_{w.dataset}_{w.crowd_source}",
         seed=lambda w: crowd_seed("dawid_skene", w.dataset, w.crowd_source),
@@ -272,7 +271,7 @@ rule crowd_expert_check:
         aggregate=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
         train=f"{R}/data/{{dataset}}/train.parquet",
     output:
-        multiext(f"{LU}/expert_agreement_{{dataset}}_{{crowd_source}}", ".csv", ".md", ".tex"),
+        table_files(f"{LU}/expert_agreement_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/expert_agreement_{w.dataset}_{w.crowd_source}",
         label_names=crowd_label_names,
@@ -300,8 +299,7 @@ rule crowd_task_example:
         tasks=f"{CROWD}/{{dataset}}/correct/design/tasks.parquet",
         export=f"{CROWD}/{{dataset}}/correct/export",
     output:
-        report(multiext(f"{LU}/task_example_{{dataset}}", ".png", ".pdf"),
-               category="Lu et al. 2024", subcategory="Figure 1"),
+        figure_files(f"{LU}/task_example_{{dataset}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/task_example_{w.dataset}",
         label_names=crowd_label_names,
@@ -333,10 +331,9 @@ rule simulator_validation:
     input:
         unpack(validation_input),
     output:
-        multiext(f"{LU}/simulator_validation_{{dataset}}", ".csv", ".md", ".tex"),
-        multiext(f"{LU}/simulator_methods_{{dataset}}", ".csv", ".md", ".tex"),
-        report(multiext(f"{LU}/simulator_accuracy_{{dataset}}", ".png", ".pdf"),
-               category="Lu et al. 2024", subcategory="Simulator validation"),
+        table_files(f"{LU}/simulator_validation_{{dataset}}", LU_REPORT),
+        table_files(f"{LU}/simulator_methods_{{dataset}}", LU_REPORT),
+        figure_files(f"{LU}/simulator_accuracy_{{dataset}}", LU_REPORT),
         grid=f"{CROWD}/validation/{{dataset}}/grid_search.parquet",
         evidence=f"{CROWD}/validation/{{dataset}}/evidence.parquet",
     params:

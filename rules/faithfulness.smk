@@ -71,7 +71,7 @@ rule faithfulness_table:
     input:
         f"{FAITH}/{{dataset}}/correct/per_sample.parquet",
     output:
-        multiext(f"{LU}/faithfulness_metrics_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{LU}/faithfulness_metrics_{{dataset}}", LU_REPORT),
     params:
         stem=lambda w: f"{LU}/faithfulness_metrics_{w.dataset}",
         cfg=config_part(FAITH_CFG, "bins"),
@@ -99,11 +99,10 @@ rule faithfulness_compare:
     output:
         values=f"{FAITH}/{{dataset}}/method_values.parquet",
         agreement=f"{FAITH}/{{dataset}}/agreement.parquet",
-        comparison=multiext(f"{LU}/metric_comparison_{{dataset}}", ".csv", ".md", ".tex"),
-        tau=multiext(f"{LU}/metric_agreement_tau_{{dataset}}", ".csv", ".md", ".tex"),
-        claims=multiext(f"{LU}/faithfulness_claims_{{dataset}}", ".csv", ".md", ".tex"),
-        figure=report(multiext(f"{LU}/metric_agreement_{{dataset}}", ".png", ".pdf"),
-                      category="Lu et al. 2024", subcategory="Table 5"),
+        comparison=table_files(f"{LU}/metric_comparison_{{dataset}}", LU_REPORT),
+        tau=table_files(f"{LU}/metric_agreement_tau_{{dataset}}", LU_REPORT),
+        claims=table_files(f"{LU}/faithfulness_claims_{{dataset}}", LU_REPORT),
+        figure=figure_files(f"{LU}/metric_agreement_{{dataset}}", LU_REPORT),
     params:
         crowd_sources=lambda w: crowd_sources(w.dataset),
         crowd_types=lambda w: {s: crowd_source_cfg(w.dataset, s)["type"] for s in crowd_sources(w.dataset)},

@@ -68,7 +68,7 @@ rule saliency_overlap_table:
     input:
         word_scores=f"{R}/saliency/{{dataset}}/correct/word_scores.parquet",
     output:
-        multiext(f"{F}/lu2024/method_overlap_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{F}/lu2024/method_overlap_{{dataset}}", LU_REPORT),
     params:
         kind="overlap",
         k=config["saliency"]["overlap_k"],
@@ -88,7 +88,7 @@ rule saliency_overlap_table:
 
 rule saliency_method_table:
     output:
-        multiext(f"{F}/lu2024/method_table_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{F}/lu2024/method_table_{{dataset}}", LU_REPORT),
     params:
         kind="methods",
         cfg=config["saliency"],
@@ -109,7 +109,7 @@ rule rationale_recall_table:
         word_scores=expand(f"{R}/saliency/{{{{dataset}}}}/{{s}}/word_scores.parquet", s=SAMPLE_SETS),
         samples=expand(f"{R}/samples/{{{{dataset}}}}/{{s}}.parquet", s=SAMPLE_SETS),
     output:
-        multiext(f"{F}/lu2024/rationale_recall_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{F}/lu2024/rationale_recall_{{dataset}}", LU_REPORT),
     params:
         kind="rationale",
         sample_sets=SAMPLE_SETS,
@@ -132,8 +132,9 @@ rule top_words_figure:
         word_scores=f"{R}/saliency/{{dataset}}/correct/word_scores.parquet",
         samples=f"{R}/samples/{{dataset}}/correct.parquet",
     output:
-        png=report(f"{F}/lu2024/top_words_{{dataset}}.png", category="Lu et al. 2024"),
-        pdf=report(f"{F}/lu2024/top_words_{{dataset}}.pdf", category="Lu et al. 2024"),
+        png=report(f"{F}/lu2024/top_words_{{dataset}}.png", caption=REPORT_CAPTION,
+                   category=LU_REPORT, subcategory="{dataset}"),
+        pdf=f"{F}/lu2024/top_words_{{dataset}}.pdf",
     params:
         k=5,
         label_names=lambda wc: config["datasets"][wc.dataset]["label_names"],

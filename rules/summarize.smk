@@ -98,7 +98,7 @@ rule rouge_table:
         # the full references (test_summaries' are cut at max_summary_tokens for training)
         test=f"{R}/data/{{dataset}}/test.parquet",
     output:
-        multiext(f"{T19}/rouge_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{T19}/rouge_{{dataset}}", TUCKEY_REPORT),
     params:
         # only what ROUGE uses, so training options do not trigger a rerun
         cfg={key: config["summarizer"][key] for key in ("preprocessing", "decoding", "rouge")},
@@ -118,7 +118,7 @@ rule rouge_baselines:
         train=f"{R}/data/{{dataset}}/train.parquet",
         test=f"{R}/data/{{dataset}}/test.parquet",
     output:
-        multiext(f"{T19}/baselines_rouge_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{T19}/baselines_rouge_{{dataset}}", TUCKEY_REPORT),
     params:
         cfg={key: config["summarizer"][key] for key in ("preprocessing", "decoding", "rouge", "baselines")},
         seed=config["seed"],
@@ -158,8 +158,8 @@ rule lrp_tables:
     input:
         f"{LRPD}/maps.parquet",
     output:
-        similarity=multiext(f"{T19}/lrp_similarity_{{dataset}}", ".csv", ".md", ".tex"),
-        conservation=multiext(f"{T19}/lrp_conservation_{{dataset}}", ".csv", ".md", ".tex"),
+        similarity=table_files(f"{T19}/lrp_similarity_{{dataset}}", TUCKEY_REPORT),
+        conservation=table_files(f"{T19}/lrp_conservation_{{dataset}}", TUCKEY_REPORT),
         per_summary=f"{LRPD}/similarity_per_summary.parquet",
     params:
         cfg=config["lrp"],
@@ -177,7 +177,7 @@ rule lrp_recall:
     input:
         f"{LRPD}/maps.parquet",
     output:
-        multiext(f"{T19}/lrp_recall_{{dataset}}", ".csv", ".md", ".tex"),
+        table_files(f"{T19}/lrp_recall_{{dataset}}", TUCKEY_REPORT),
     params:
         cfg=config["lrp"],
         run=RUN,
@@ -194,12 +194,9 @@ rule summarizer_figures:
         maps=f"{LRPD}/maps.parquet",
         summaries=f"{SUMM}/test_summaries.parquet",
     output:
-        fig1=report(multiext(f"{T19}/summary_example_{{dataset}}", ".png", ".pdf"),
-                    category="Tuckey et al. 2019", labels={"figure": "1", "dataset": "{dataset}"}),
-        fig2=report(multiext(f"{T19}/lrp_word_map_{{dataset}}", ".png", ".pdf"),
-                    category="Tuckey et al. 2019", labels={"figure": "2", "dataset": "{dataset}"}),
-        fig3=report(multiext(f"{T19}/lrp_map_matrix_{{dataset}}", ".png", ".pdf"),
-                    category="Tuckey et al. 2019", labels={"figure": "3", "dataset": "{dataset}"}),
+        fig1=figure_files(f"{T19}/summary_example_{{dataset}}", TUCKEY_REPORT),
+        fig2=figure_files(f"{T19}/lrp_word_map_{{dataset}}", TUCKEY_REPORT),
+        fig3=figure_files(f"{T19}/lrp_map_matrix_{{dataset}}", TUCKEY_REPORT),
     params:
         cfg=config["lrp"],
         run=RUN,

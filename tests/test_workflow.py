@@ -109,6 +109,17 @@ def test_end_to_end_reduced_demo(tmp_path):
             assert path.is_file() and path.stat().st_size > 0, path
         if row.formats.startswith("csv"):
             assert "[demo]" in stem.with_suffix(".md").read_text().splitlines()[0], row.path
+    # Snakemake's report shows every indexed artifact, grouped by paper, with its caption
+    report = tmp_path / "report.html"
+    made = run_snakemake(["--report", str(report), "--configfile", str(config_path)], tmp_path)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    html = report.read_text(encoding="utf-8")
+    for row in index.itertuples():
+        if row.path:
+            assert Path(row.path).name in html, f"{row.path} is in index.csv but not in the report"
+    assert "Lu et al. (2024)" in html and "Tuckey et al. (2019)" in html
+    assert "Kendall tau" in html  # a table's own caption (metric_agreement_tau) reached the report
+
     # nothing is left to do, and no temporary file was left behind
     again = run_snakemake(["-n", "--cores", "2", "--configfile", str(config_path)], tmp_path)
     assert "Nothing to be done" in again.stdout + again.stderr
