@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
+# sized for a 2-core CPU; on a GPU machine drop --no-bf16 and raise the counts
+BENCH_ATTRIBUTION_ARGS ?= --n-texts 12 --steps 32 --lime-samples 200 --repeats 1 --threads 1 --no-bf16
 
 .PHONY: setup reproduce paper released readme test lint dry-run bench report clean
 
@@ -56,6 +58,7 @@ report: setup
 bench: setup
 	$(BIN)/python benchmarks/run.py 2>/dev/null
 	$(BIN)/python benchmarks/faithfulness.py 2>/dev/null
+	$(BIN)/python benchmarks/attribution.py $(BENCH_ATTRIBUTION_ARGS) --out benchmarks/results/attribution_cpu.md
 
 clean:
 	rm -rf results/demo paper_figures/demo .snakemake

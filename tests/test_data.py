@@ -105,12 +105,12 @@ def test_headerless_csv_with_index_columns_and_label_values(tmp_path):
 
 
 def test_tsv_jsonl_parquet_and_sniffed_delimiter(tmp_path):
-    tsv = _write(tmp_path / "a.tsv", "text\tlabel\nx y\t0\n")
+    tsv = _write(tmp_path / "a.tsv", "text\tlabel\nx y\t0\nw\t1\n")
     semi = _write(tmp_path / "b.csv", "text;label\nx y;1\nz;0\n")
     jsonl = _write(tmp_path / "c.jsonl", '{"text": "hello", "label": "pos"}\n\n{"text": "bye", "label": "neg"}\n')
     parquet = tmp_path / "d.parquet"
-    pd.DataFrame({"text": ["p q"], "label": [1]}).to_parquet(parquet)
-    for path, expected in [(tsv, [0]), (semi, [1, 0]), (jsonl, [1, 0]), (parquet, [1])]:
+    pd.DataFrame({"text": ["p q", "r"], "label": [1, 0]}).to_parquet(parquet)
+    for path, expected in [(tsv, [0, 1]), (semi, [1, 0]), (jsonl, [1, 0]), (parquet, [1, 0])]:
         splits, _ = load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
         assert splits["test"]["label"].tolist() == expected, path.name
 
@@ -132,6 +132,40 @@ def test_bad_files_name_file_and_line(tmp_path, content, message):
         load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
     assert message in str(info.value)
     assert "bad.csv" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        ("id,text,label\n", "no data rows in the train split"),                       # header only
+        ("id,text,label\na,good,0\nb,fine,0\n", "every training row has the label 'neg'"),
+        ("id,text,label\na,good,0\nb,... !!,1\n", ":3: text '... !!' has no letter or digit"),
+        ("id,text,label\na,good,0\nb,fi\x00ne,1\n", ":3: NUL byte"),
+    ],
+)
+def test_data_that_would_fail_later_is_refused_at_preparation(tmp_path, train, message):
+    path = _write(tmp_path / "train.csv", train)
+    test = _write(tmp_path / "test.csv", "id,text,label\nt,okay,1\nu,bad,0\n")
+    with pytest.raises(DataError) as info:
+        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(test)}}), seed=0)
+    assert message in str(info.value) and "train.csv" in str(info.value)
+
+
+def test_jsonl_that_is_not_one_object_per_line_names_the_line(tmp_path):
+    path = _write(tmp_path / "a.jsonl", '{"text": "a", "label": 0}\n[{"text": "b", "label": 1}]\n')
+    with pytest.raises(DataError, match=r"a.jsonl:2: expected one JSON object per line, got a list"):
+        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
+
+
+def test_texts_shared_by_train_and_test_are_counted_or_refused(tmp_path):
+    train = _write(tmp_path / "train.csv", "id,text,label\na,good film,1\nb,bad film,0\nc,so so,0\n")
+    test = _write(tmp_path / "test.csv", "id,text,label\nt,good film,1\nu,new one,0\n")
+    source = {"type": "local", "files": {"train": str(train), "test": str(test)}}
+    _, meta = load_source("d", _dataset(source), seed=0)
+    assert meta["provenance"]["split_overlap"]["test"] == 1
+    strict = {**_dataset(source), "split_overlap": "error"}
+    with pytest.raises(DataError, match=r"test.csv: 1 texts also occur in train \(first: id 't'\).*split_overlap"):
+        load_source("d", strict, seed=0)
 
 
 def test_multiline_quoted_field_reports_the_right_line(tmp_path):

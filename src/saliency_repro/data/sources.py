@@ -74,6 +74,10 @@ def _decode(path: Path, encoding: str | None) -> str:
             f"{path}:{line}: undecodable bytes for encoding {enc!r} "
             f"(byte {data[exc.start:exc.start + 1]!r}); set the source's 'encoding'"
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise DataError(f"{path}:{text.count(chr(10), 0, nul) + 1}: NUL byte (a binary file, or "
+                        f"UTF-16 read as {enc!r}: set the source's 'encoding')")
     return text.lstrip("\ufeff")
 
 
@@ -143,9 +147,13 @@ def _read_jsonl(path: Path, text: str) -> RawTable:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{number}: expected one JSON object per line, got a "
+                            f"{type(record).__name__} (a JSON array file must be converted to JSON Lines)")
+        records.append(record)
         lines.append(number)
     return RawTable(str(path), pd.DataFrame.from_records(records), lines)
 
@@ -243,6 +251,14 @@ def normalize(
                 raise DataError(f"{table.where(i)}: empty {name} (set drop_invalid: true to drop such rows)")
             keep[i] = False
             report.dropped[f"empty_{name}"] += 1
+        for i in np.flatnonzero([keep[j] and not any(c.isalnum() for c in t)
+                                 for j, t in enumerate(out[name].to_numpy())]):
+            # nothing a reader (or the crowd display) could be shown
+            if not drop:
+                raise DataError(f"{table.where(i)}: {name} {out[name].iloc[i][:40]!r} has no letter or "
+                                f"digit (set drop_invalid: true to drop such rows)")
+            keep[i] = False
+            report.dropped[f"no_word_{name}"] += 1
     if task == "classification":
         raw = _column_raw(table, columns["label"])
         labels = np.full(n, -1, dtype=np.int64)
@@ -319,6 +335,8 @@ def load_source(
         splits, provenance["hub"] = _load_hub(source, task, label_names, reports)
     else:  # the schema makes this unreachable
         raise ValueError(f"unknown source type {kind!r}")
+    _check_splits(name, dataset, splits, files if kind in ("local", "url") else {})
+    provenance["split_overlap"] = _split_overlap(name, dataset, splits, files if kind in ("local", "url") else {})
     if "validation" not in splits:
         splits["train"], splits["validation"] = _carve_validation(splits["train"], seed)
         provenance["validation_from_train"] = len(splits["validation"])
@@ -335,6 +353,47 @@ def load_source(
         "dropped": dropped, "provenance": provenance,
     }
     return splits, meta
+
+
+def _where(name: str, split: str, files: dict) -> str:
+    return str(files[split]) if split in files else f"dataset {name!r}, split {split}"
+
+
+def _check_splits(name: str, dataset: dict, splits: dict[str, pd.DataFrame], files: dict) -> None:
+    """What every later step needs: rows in each split, two classes to learn from."""
+    for split, frame in splits.items():
+        if frame.empty:
+            raise DataError(f"{_where(name, split, files)}: no data rows in the {split} split "
+                            f"(a header-only file, or every row dropped by drop_invalid)")
+    if dataset["task"] == "classification" and "train" in splits:
+        present = sorted(set(splits["train"]["label"].tolist()))
+        if len(present) < 2:
+            label_names = dataset.get("label_names") or []
+            only = label_names[present[0]] if present and present[0] < len(label_names) else present
+            raise DataError(f"{_where(name, 'train', files)}: every training row has the label "
+                            f"{only!r}; a classifier needs at least two classes")
+
+
+def _split_overlap(name: str, dataset: dict, splits: dict[str, pd.DataFrame], files: dict) -> dict[str, int]:
+    """Texts shared by train and an evaluation split (``split_overlap``: warn or error)."""
+    field = "text" if dataset["task"] == "classification" else "article"
+    if "train" not in splits:
+        return {}
+    train = set(splits["train"][field].tolist())
+    counts = {}
+    for split in ("validation", "test"):
+        if split in splits:
+            shared = splits[split][field].isin(train)
+            counts[split] = int(shared.sum())
+            if counts[split] and dataset.get("split_overlap", "warn") == "error":
+                first = splits[split].loc[shared, "id"].iloc[0]
+                raise DataError(f"{_where(name, split, files)}: {counts[split]} {field}s also occur in "
+                                f"train (first: id {first!r}); set datasets.{name}.split_overlap: warn "
+                                f"to accept them")
+            if counts[split]:
+                LOG.warning("%s: %d %s texts also occur in train (split_overlap: warn)", name,
+                            counts[split], split)
+    return counts
 
 
 def _download(name: str, files: dict, downloads_dir, mirror) -> tuple[dict, dict]:
