@@ -421,3 +421,36 @@ def test_attention_word_score_is_the_first_piece_by_default(tiny):
     tokens = Registry(model, tok, CFG).run("all_attention", input_ids, mask, [0], ["x"]).scores[0]
     expected = [tokens[w.tokens[0]] for w in enc["words"]]
     np.testing.assert_allclose(ws.sort_values("word_index")["score"].to_numpy(), expected, rtol=1e-6)
+
+
+def test_truncation_by_max_length_is_measured_and_warned_about(tiny, caplog):
+    import logging
+
+    from saliency_repro.saliency.attribute import encode_samples, truncated_fraction
+
+    _, tok, _, _ = tiny
+    texts = ["the film was brilliant and the cast was superb", "a dull boring plot"]  # 9 + 4 words
+    full = encode_samples(tok, texts, 32)
+    assert truncated_fraction(texts, full, 32) == 0.0
+    cut = encode_samples(tok, texts, 6)  # [CLS] + 4 pieces + [SEP]: the first text keeps 4 words
+    kept = [max(w.text_position for w in e["words"]) + 1 for e in cut]
+    with caplog.at_level(logging.WARNING):
+        fraction = truncated_fraction(texts, cut, 6)
+    assert fraction == pytest.approx(1 - sum(kept) / 13)
+    assert kept[0] < 9 and "classifier.max_length" in caplog.text
+
+
+def test_k_beyond_most_texts_is_warned_about_naming_the_key(caplog):
+    import logging
+
+    import pandas as pd
+
+    from saliency_repro.saliency.steps import warn_k_beyond_texts
+
+    ws = pd.DataFrame({"sample_id": ["a"] * 3 + ["b"] * 5 + ["c"] * 40,
+                       "word_index": list(range(3)) + list(range(5)) + list(range(40))})
+    with caplog.at_level(logging.WARNING):
+        assert warn_k_beyond_texts(ws, 2, "saliency.k") == 0
+        assert caplog.text == ""
+        assert warn_k_beyond_texts(ws, 5, "saliency.overlap_k") == 2
+    assert "saliency.overlap_k" in caplog.text and "2 of 3 texts" in caplog.text

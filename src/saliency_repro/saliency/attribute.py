@@ -56,6 +56,18 @@ def encode_samples(tokenizer, texts: Sequence[str], max_length: int) -> list[dic
     return out
 
 
+def truncated_fraction(texts: Sequence[str], encoded: Sequence[dict[str, Any]], max_length: int) -> float:
+    """Fraction of the texts' whitespace words that lie beyond the ``max_length`` truncation
+    (never attributed, never shown); warns naming ``classifier.max_length`` above 10 %."""
+    total = sum(len(t.split()) for t in texts)
+    seen = sum(max((w.text_position for w in e["words"]), default=-1) + 1 for e in encoded)
+    fraction = 0.0 if total == 0 else max(0.0, 1.0 - seen / total)
+    if fraction > 0.10:
+        LOG.warning("config key 'classifier.max_length': %d tokens cut %.0f%% of the words of these "
+                    "texts; the cut words are never scored or shown", max_length, 100 * fraction)
+    return fraction
+
+
 def explained_targets(samples: pd.DataFrame, explained_class: str) -> list[int]:
     """The class each sample's class-specific saliency explains.
 
@@ -140,6 +152,7 @@ def attribute_samples(
     ids = samples["id"].astype(str).tolist()
     targets = explained_targets(samples, explained)
     diag["targets"] = dict(zip(ids, targets, strict=True))
+    diag["words_truncated_fraction"] = truncated_fraction(samples["text"].astype(str).tolist(), encoded, max_length)
     batches = length_batches([len(c["input_ids"]) for c in encoded], int(cfg.get("batch_size", 8)),
                              max_padding_for(cfg, device))
     diag["batches"] = len(batches)

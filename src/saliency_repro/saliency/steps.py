@@ -31,7 +31,25 @@ def displays_step(word_scores: str, samples: str, out: str, ks: list[int], rank_
     """``make_displays``: every method x k display in the released format."""
     from saliency_repro.saliency.attribute import make_displays
 
-    write_parquet(make_displays(pd.read_parquet(word_scores), pd.read_parquet(samples), ks, rank_by), out)
+    ws = pd.read_parquet(word_scores)
+    for k in ks:
+        warn_k_beyond_texts(ws, k, "saliency.k")
+    write_parquet(make_displays(ws, pd.read_parquet(samples), ks, rank_by), out)
+
+
+def warn_k_beyond_texts(word_scores: pd.DataFrame, k: int, key: str) -> int:
+    """Warn (naming the config key) when ``k`` is at least the length of most texts: their
+    displays then show the whole text, and a method cannot differ from RANDOM on them.
+    Returns the number of texts with at most ``k`` displayable words."""
+    if word_scores.empty:
+        return 0
+    lengths = word_scores.groupby("sample_id")["word_index"].nunique()
+    short = int((lengths <= k).sum())
+    if short > len(lengths) / 2:
+        LOG.warning("config key '%s': k = %d is at least the length of %d of %d texts (longest %d "
+                    "words): their top-k shows every word, so no method can differ there", key, k,
+                    short, len(lengths), int(lengths.max()))
+    return short
 
 
 def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str) -> None:
@@ -39,6 +57,7 @@ def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str
     from saliency_repro.saliency.tables import overlap_table
 
     ws = pd.read_parquet(word_scores)
+    warn_k_beyond_texts(ws, k, "saliency.overlap_k")
     df = overlap_table(ws, k, rank_by)
     if df.empty or len(df.columns) == 1:
         df = pd.DataFrame({"method": ["(no evaluation samples: no overlap computed)"]})
