@@ -209,6 +209,19 @@ def test_flips_and_aids_by_hand():
     assert (c["Flips"], c["All_correct"], c["Aids"]) == (2, 1, 2)  # Aids = 5 - 2 - 1
 
 
+def test_a_flip_between_identical_displays_is_reported_apart():
+    """A 4-word text shows the same display at k = 5 and k = 10: a 1 -> 0 there is two crowds
+    disagreeing on one display. The paper's Flips count it; the distinct-display count does
+    not; a flip between different displays counts in both."""
+    agg = _agg({"lime": {5: [1, 1], 10: [0, 0]}})
+    agg["display"] = ["short text . ", "other words here ", "short text . ", "other words here and more "]
+    f = flips(agg).set_index("sample_id")
+    assert f["flipped"].tolist() == [True, True]
+    assert f["flipped_distinct"].tolist() == [False, True]
+    c = flip_counts(agg).iloc[0]
+    assert (c["Flips"], c["Flips (distinct displays)"]) == (2, 1)
+
+
 def test_flip_histogram():
     agg = _agg({"random": {5: [1, 1], 10: [0, 1]}, "lime": {5: [1, 0], 10: [0, 0]}})
     # s0 flips with both methods, s1 with none

@@ -61,7 +61,12 @@ def flips_vs_paper(counts: pd.DataFrame, printed: dict) -> pd.DataFrame:
         for i, col in enumerate(["Flips", "Aids"]):
             yield col, (int(rec[col]) if rec is not None else None), printed[m][i]
 
-    return pd.DataFrame([_row(m, cells(m)) for m in method_order(printed)])
+    out = pd.DataFrame([_row(m, cells(m)) for m in method_order(printed)])
+    distinct = "Flips (distinct displays)"
+    if distinct in by_name.columns:  # not in the paper: recomputed only
+        out[distinct] = [int(by_name.loc[_name(m), distinct]) if _name(m) in by_name.index else None
+                         for m in method_order(printed)]
+    return out
 
 
 def counts_vs_paper(counts: pd.DataFrame, printed: dict) -> pd.DataFrame:

@@ -78,31 +78,52 @@ def wide_scores(long: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index(drop=True).rename_axis(columns=None)
 
 
+def _flipped(correct: np.ndarray) -> bool:
+    """Some earlier 1 followed later by a 0 (the paper's Flip)."""
+    if len(correct) < 2:
+        return False
+    seen_one = np.maximum.accumulate(correct) > 0
+    return bool(np.any((correct[1:] == 0) & seen_one[:-1]))
+
+
 def flips(aggregate: pd.DataFrame) -> pd.DataFrame:
-    """Per (sample, method): flipped, all_correct, aided (Aids definition of Table 7)."""
+    """Per (sample, method): flipped, all_correct, aided (Aids definition of Table 7), and
+    ``flipped_distinct``: the Flip counted only between *different* displays. When a text has
+    fewer words than k, the displays at k and at a larger k are the same string; a different
+    majority answer there is two crowds disagreeing on one display, not the effect of more
+    words, so ``flipped_distinct`` keeps the first k of each run of identical displays."""
     rows = []
     for (sid, method), grp in aggregate.groupby(["sample_id", "method"], sort=False):
         # unanswered tasks (NaN) are left out: Flips and all-correct over the answered k
-        a = grp.dropna(subset=["correct"]).sort_values("k")["correct"].to_numpy()
-        # flipped: some earlier 1 followed later by a 0
-        seen_one = np.maximum.accumulate(a) > 0
-        flipped = bool(np.any((a[1:] == 0) & seen_one[:-1])) if len(a) > 1 else False
+        answered = grp.dropna(subset=["correct"]).sort_values("k")
+        a = answered["correct"].to_numpy()
+        if "display" in answered.columns:
+            shown = answered["display"].to_numpy()
+            first_of_run = np.r_[True, shown[1:] != shown[:-1]] if len(shown) else np.zeros(0, bool)
+            distinct = _flipped(a[first_of_run])
+        else:
+            distinct = _flipped(a)
+        flipped = _flipped(a)
         all_correct = bool(a.all())
         rows.append({"sample_id": sid, "method": method, "flipped": flipped,
-                     "all_correct": all_correct, "aided": not flipped and not all_correct})
+                     "flipped_distinct": distinct, "all_correct": all_correct,
+                     "aided": not flipped and not all_correct})
     return pd.DataFrame(rows)
 
 
 def flip_counts(aggregate: pd.DataFrame) -> pd.DataFrame:
-    """Table 7 columns for one dataset: method, Flips, Aids, all-correct, N."""
+    """Table 7 columns for one dataset: method, Flips, Aids, all-correct, N, and Flips between
+    distinct displays only (:func:`flips`)."""
     f = flips(aggregate)
     n = aggregate["sample_id"].nunique()
-    g = f.groupby("method").agg(Flips=("flipped", "sum"), All_correct=("all_correct", "sum"))
+    g = f.groupby("method").agg(Flips=("flipped", "sum"), All_correct=("all_correct", "sum"),
+                                Flips_distinct=("flipped_distinct", "sum"))
     g = g.loc[method_order(g.index)]
     g["Aids"] = n - g["Flips"] - g["All_correct"]
     g["N"] = n
     g.insert(0, "Method", [display_name(m) for m in g.index])
-    return g.reset_index(drop=True)[["Method", "Flips", "Aids", "All_correct", "N"]]
+    g = g.rename(columns={"Flips_distinct": "Flips (distinct displays)"})
+    return g.reset_index(drop=True)[["Method", "Flips", "Aids", "All_correct", "N", "Flips (distinct displays)"]]
 
 
 def flip_histogram_counts(aggregate: pd.DataFrame) -> pd.Series:
