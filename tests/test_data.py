@@ -93,14 +93,15 @@ def test_local_csv_with_header(tmp_path):
 
 def test_headerless_csv_with_index_columns_and_label_values(tmp_path):
     # AG News layout: class (1..4), title, description; #39;-style escapes
-    text = '"3","Wall St. Bears","Short-sellers#39; comeback"\n"1","Talks","Leaders meet"\n'
+    text = ('"3","Wall St. Bears","Short-sellers#39; comeback"\n"1","Talks","Leaders meet"\n'
+            '"2","Cup final","A late goal"\n"4","Mars rover","New images"\n')
     train = _write(tmp_path / "train.csv", text)
     source = {"type": "local", "files": {"train": str(train), "test": str(train)}, "header": False,
               "columns": {"text": [1, 2], "label": 0}, "label_values": [1, 2, 3, 4],
               "text_cleanup": ["html_entities"]}
     splits, _ = load_source("d", _dataset(source, labels=("world", "sports", "business", "science")), seed=0)
     test = splits["test"]
-    assert test["label"].tolist() == [2, 0]
+    assert test["label"].tolist() == [2, 0, 1, 3]
     assert test["text"].iloc[0] == "Wall St. Bears Short-sellers' comeback"
 
 
@@ -139,6 +140,7 @@ def test_bad_files_name_file_and_line(tmp_path, content, message):
     [
         ("id,text,label\n", "no data rows in the train split"),                       # header only
         ("id,text,label\na,good,0\nb,fine,0\n", "every training row has the label 'neg'"),
+        ("id,text,label\na,good,0\nb,fine,1\n", "no row of any split has the label 'mid' of datasets.d.label_names"),
         ("id,text,label\na,good,0\nb,... !!,1\n", ":3: text '... !!' has no letter or digit"),
         ("id,text,label\na,good,0\nb,fi\x00ne,1\n", ":3: NUL byte"),
     ],
@@ -146,8 +148,10 @@ def test_bad_files_name_file_and_line(tmp_path, content, message):
 def test_data_that_would_fail_later_is_refused_at_preparation(tmp_path, train, message):
     path = _write(tmp_path / "train.csv", train)
     test = _write(tmp_path / "test.csv", "id,text,label\nt,okay,1\nu,bad,0\n")
+    labels = ("neg", "pos", "mid") if "'mid'" in message else ("neg", "pos")
     with pytest.raises(DataError) as info:
-        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(test)}}), seed=0)
+        load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(test)}},
+                                  labels=labels), seed=0)
     assert message in str(info.value) and "train.csv" in str(info.value)
 
 

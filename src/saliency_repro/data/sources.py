@@ -372,6 +372,15 @@ def _check_splits(name: str, dataset: dict, splits: dict[str, pd.DataFrame], fil
             only = label_names[present[0]] if present and present[0] < len(label_names) else present
             raise DataError(f"{_where(name, 'train', files)}: every training row has the label "
                             f"{only!r}; a classifier needs at least two classes")
+        used = {int(v) for frame in splits.values() for v in frame["label"].tolist()}
+        for i, label in enumerate(dataset.get("label_names") or []):
+            if i not in used:
+                raise DataError(f"{_where(name, 'train', files)}: no row of any split has the label "
+                                f"{label!r} of datasets.{name}.label_names; remove it (or fix "
+                                f"label_values), else macro-F1 averages over an empty class")
+            if i not in present:
+                LOG.warning("%s: no training row has the label %r: the classifier cannot learn it",
+                            name, label)
 
 
 def _split_overlap(name: str, dataset: dict, splits: dict[str, pd.DataFrame], files: dict) -> dict[str, int]:
