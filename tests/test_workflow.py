@@ -210,3 +210,39 @@ def test_editing_a_local_data_file_reruns_its_preparation_and_touching_it_does_n
     (tmp_path / "train.csv").write_text("text,label\n" + rows + "\nanother good film,1\n")
     edited = run_snakemake([target, "-n", "--cores", "1", "--configfile", str(config_path)], tmp_path)
     assert planned_rules(edited.stdout + edited.stderr) == {"prepare_dataset"}
+
+
+def test_a_killed_job_leaves_no_output_and_is_planned_again(tmp_path):
+    """Killing the workflow in the middle of a job (Ctrl-C, a cluster's time limit) leaves none
+    of that job's output and no temporary file; the next run plans the job again and finishes."""
+    import signal
+    import time
+
+    config = deep_merge(yaml.safe_load((REPO / "config.yaml").read_text()), REDUCED)
+    config["datasets"] = {"sentiment": config["datasets"]["sentiment"]}
+    config["classifier"]["epochs"] = 40  # long enough to be killed mid-training
+    config_path = tmp_path / "reduced.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    model = tmp_path / "results" / "demo" / "models" / "sentiment" / "classifier"
+    log = tmp_path / "results" / "demo" / "logs" / "train_classifier" / "sentiment.log"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"}
+    proc = subprocess.Popen(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), str(model.relative_to(tmp_path)),
+         "--cores", "1", "--configfile", str(config_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    deadline = time.time() + 600
+    while time.time() < deadline and "epoch" not in (log.read_text() if log.is_file() else ""):
+        assert proc.poll() is None, proc.stdout.read()[-3000:]
+        time.sleep(1)
+    assert "epoch" in log.read_text(), "training never started"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=120)
+    assert proc.returncode != 0
+    assert not model.exists(), "a killed job left its output behind"
+    leftovers = [p for p in (tmp_path / "results").rglob("*") if p.is_file() and
+                 (p.name.startswith(".") and p.name != ".snakemake_timestamp" or p.suffix == ".tmp")]
+    assert leftovers == []
+    dry = run_snakemake([str(model.relative_to(tmp_path)), "-n", "--cores", "1",
+                         "--configfile", str(config_path)], tmp_path)
+    assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
+    assert planned_rules(dry.stdout + dry.stderr) == {"train_classifier"}
