@@ -54,11 +54,11 @@ report: setup
 	$(BIN)/snakemake --report paper_figures/demo/report.html $(SNAKEMAKE_ARGS)
 
 ## Speed of the batched LRP and attribution against their one-at-a-time versions (printed), and
-## the attribution interface against the per-sample Captum loop and ferret (benchmarks/results/).
+## the attribution interface against the per-sample Captum loop and ferret (benchmarks/tables/).
 bench: setup
 	$(BIN)/python benchmarks/run.py 2>/dev/null
 	$(BIN)/python benchmarks/faithfulness.py 2>/dev/null
-	$(BIN)/python benchmarks/attribution.py $(BENCH_ATTRIBUTION_ARGS) --out benchmarks/results/attribution_cpu.md
+	$(BIN)/python benchmarks/attribution.py $(BENCH_ATTRIBUTION_ARGS) --out benchmarks/tables/attribution_cpu.md
 
 clean:
 	rm -rf results/demo paper_figures/demo .snakemake

@@ -21,10 +21,12 @@ from saliency_repro.claims import README_BEGIN, README_END, readme_block, replac
 README_BLOCKS = {
     "lu2024-released": "paper_figures/paper/claims_lu2024_released.csv",
     "cnndm-cpu-baselines": "paper_figures/cnndm_cpu/tuckey2019/baselines_rouge_cnndm_see.md",
+    "cnndm-cpu-tuckey": "paper_figures/cnndm_cpu/claims_tuckey2019.csv",
     "local-agnews-classifier": "paper_figures/local/lu2024/classifier_metrics_agnews.md",
     "local-agnews-crowd": "paper_figures/local/lu2024/significance_agnews_simulated.md",
     "local-simulator-imdb": "paper_figures/local/lu2024/simulator_validation_imdb.md",
     "local-simulator-agnews": "paper_figures/local/lu2024/simulator_validation_agnews.md",
+    "bench-attribution": "benchmarks/tables/attribution_cpu.md",
 }
 
 
