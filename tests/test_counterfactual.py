@@ -257,3 +257,17 @@ def test_integrated_gradients_wiring_completeness() -> None:
     assert result.diagnostics["ig_delta"][0] == pytest.approx(scores.sum() - (fx - f0), abs=1e-4)
     ixg = make_attributor("input_x_grad", SUMMARIZATION, context).attribute([example]).scores[0]
     assert ixg.shape == (len(ARTICLE),) and np.isfinite(ixg).all()
+
+
+def test_k_beyond_short_articles_is_warned_about_naming_the_key(caplog) -> None:
+    import logging
+
+    from saliency_repro.counterfactual.pipeline import warn_short_articles
+
+    cf = CounterfactualConfig.from_config({"k": [2, 5, 10]})
+    with caplog.at_level(logging.WARNING):
+        skipped = warn_short_articles(cf, [3, 6, 30])
+    # at least one word must remain: k=2 fits all; k=5 leaves none in the 3-word article;
+    # k=10 in the 3- and 6-word ones
+    assert skipped == {2: 0, 5: 1, 10: 2}
+    assert "counterfactual.k" in caplog.text and "2 of 3 articles" in caplog.text

@@ -178,6 +178,7 @@ def run_check(
         arts.append(art)
         rows.extend(res)
     articles, results = pd.DataFrame(arts), pd.DataFrame(rows)
+    warn_short_articles(cf, [len(a["src_ids"]) for a in arts])
     LOG.info("%d articles, %d decoded perturbations in %.1f s; greedy original == summarizer "
              "output for %d; LRP maps reused for %d", len(articles), len(results),
              time.time() - t0, same, int((articles["lrp_from"] == "maps").sum()))
@@ -189,6 +190,17 @@ def run_check(
                               "lrp_maps_reused": int((articles["lrp_from"] == "maps").sum()),
                               "device": device, "config": cf_section})
     return articles, results
+
+
+def warn_short_articles(cf: CounterfactualConfig, lengths: Sequence[int]) -> dict[float, int]:
+    """Per k, the articles too short to delete k words from (they have no row at that k, and
+    the table's ``articles`` column counts fewer); warns naming ``counterfactual.k``."""
+    skipped = {k: sum(cf.words_for(k, n) is None for n in lengths) for k in cf.k}
+    for k, n in skipped.items():
+        if n:
+            LOG.warning("config key 'counterfactual.k': %s leaves no word in %d of %d articles; "
+                        "they are left out at that k", _k_label(k, cf), n, len(lengths))
+    return skipped
 
 
 def _k_label(k: float, cf: CounterfactualConfig) -> str:
