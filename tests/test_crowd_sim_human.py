@@ -269,9 +269,9 @@ def test_cross_fit_tables_and_figure(tmp_path):
 
 # ----------------------------------------------------------------------------- steps / crowd
 def _write_release(path, samples, agg):
-    from saliency_repro.names import METHODS as ALL_METHODS
+    from saliency_repro.attribution.registry import methods_for
 
-    release_name = {m.id: m.release for m in ALL_METHODS}
+    release_name = {m.id: m.release for m in methods_for()}
     lines = ["Text\tLabel\tSaliency\tWords\tCorrect"]
     for s in samples.itertuples():
         lines.append(f"{s.text}\t{s.label}\tN/A\tAll\tN/A")

@@ -12,7 +12,7 @@ from saliency_repro.attribution.core import WORD  # noqa: E402
 from saliency_repro.attribution.registry import CLASSIFICATION, make_attributor  # noqa: E402
 from saliency_repro.classify.model import build_classifier  # noqa: E402
 from saliency_repro.classify.train import collate  # noqa: E402
-from saliency_repro.names import METHOD_ORDER  # noqa: E402
+from saliency_repro.names import method_order  # noqa: E402
 from saliency_repro.saliency.attribute import (  # noqa: E402
     attribute_samples,
     explained_targets,
@@ -55,6 +55,7 @@ TEXTS = [
     "a dull boring plot",
     "stock markets fell as the bank raised rates again today",
 ]
+METHOD_ORDER = method_order()
 CFG = {"methods": list(METHOD_ORDER), "ig_steps": 32, "ig_internal_batch_size": 32,
        "lime_samples": 30, "lime_perturbations_per_eval": 30, "batch_size": 2}
 TOKEN_METHODS = [m for m in METHOD_ORDER if m != "random"]

@@ -3,17 +3,13 @@ method registry (:mod:`saliency_repro.attribution.registry`).
 
 ``id`` is the config and file name, ``paper`` the name printed in the paper's tables,
 ``release`` the ``Saliency`` column value in the authors' released crowd files.
-Order is the paper's table order (RANDOM first, as in Tables 3, 4, 7-9).
+Order is the paper's table order (RANDOM first, as in Tables 3, 4, 7-9). Everything is read
+from the registry when asked, so a method registered at run time is named like the others.
 """
 
 from __future__ import annotations
 
-from saliency_repro.attribution.registry import CLASSIFICATION, MethodSpec, get_method, methods_for
-
-METHODS: tuple[MethodSpec, ...] = methods_for(CLASSIFICATION)
-BY_ID = {m.id: m for m in METHODS}
-BY_RELEASE = {m.release: m for m in METHODS if m.release}
-METHOD_ORDER = [m.id for m in METHODS]
+from saliency_repro.attribution.registry import CLASSIFICATION, get_method, methods_for
 
 
 def paper_name(method_id: str) -> str:
@@ -23,11 +19,12 @@ def paper_name(method_id: str) -> str:
 
 def from_release(release_name: str) -> str:
     """Config id of a method spelled as in the released files; clear error when unknown."""
+    by_release = {m.release: m.id for m in methods_for(CLASSIFICATION) if m.release}
     try:
-        return BY_RELEASE[release_name].id
+        return by_release[release_name]
     except KeyError:
         raise ValueError(
-            f"unknown saliency method {release_name!r}; expected one of {sorted(BY_RELEASE)}"
+            f"unknown saliency method {release_name!r}; expected one of {sorted(by_release)}"
         ) from None
 
 

@@ -195,6 +195,19 @@ def perturb(input_ids: np.ndarray, owner: np.ndarray, keep: np.ndarray, mode: st
     return np.where(kept_tokens, input_ids, mask_id).tolist()
 
 
+def _aopc(values: dict[str, float], p0: float, removed: dict, kept: dict, ks: Sequence[int],
+          labels: Sequence[str], suffix: str) -> None:
+    """Comprehensiveness and sufficiency at each of ``ks`` (named by ``labels``) and their
+    means (AOPC), written into ``values``."""
+    comp = [p0 - removed[k] for k in ks]
+    suff = [p0 - kept[k] for k in ks]
+    for label, c, s in zip(labels, comp, suff, strict=True):
+        values[f"comprehensiveness@{label}"] = c
+        values[f"sufficiency@{label}"] = s
+    values[f"comprehensiveness{suffix}"] = float(np.mean(comp))
+    values[f"sufficiency{suffix}"] = float(np.mean(suff))
+
+
 def ranked_values(scores: np.ndarray, rank_by: str) -> np.ndarray:
     """The values a ranking is taken on (|score| for ``abs``), NaN below every other value."""
     s = apply_sign(scores, rank_by)
@@ -297,20 +310,8 @@ def evaluate_sample(sample: SampleInput, predict_proba: PredictProba, settings: 
         removed = {k: float(f[keys[method][k][0]]) for k in ks}
         kept = {k: float(f[keys[method][k][1]]) for k in ks}
         values: dict[str, float] = {}
-        comp_bins = [p0 - removed[k] for k in ks_bins]
-        suff_bins = [p0 - kept[k] for k in ks_bins]
-        for b, c, s in zip(settings.bins, comp_bins, suff_bins, strict=True):
-            values[f"comprehensiveness@{b:g}%"] = c
-            values[f"sufficiency@{b:g}%"] = s
-        values["comprehensiveness"] = float(np.mean(comp_bins))
-        values["sufficiency"] = float(np.mean(suff_bins))
-        comp_grid = [p0 - removed[k] for k in ks_grid]
-        suff_grid = [p0 - kept[k] for k in ks_grid]
-        for k, c, s in zip(settings.k_grid, comp_grid, suff_grid, strict=True):
-            values[f"comprehensiveness@{k}w"] = c
-            values[f"sufficiency@{k}w"] = s
-        values["comprehensiveness_kgrid"] = float(np.mean(comp_grid))
-        values["sufficiency_kgrid"] = float(np.mean(suff_grid))
+        _aopc(values, p0, removed, kept, ks_bins, [f"{b:g}%" for b in settings.bins], "")
+        _aopc(values, p0, removed, kept, ks_grid, [f"{k}w" for k in settings.k_grid], "_kgrid")
         x = np.asarray(ks_curve, dtype=float) / n
         values["deletion_auc"] = trapezoid(x, [removed[k] for k in ks_curve])
         values["insertion_auc"] = trapezoid(x, [kept[k] for k in ks_curve])
