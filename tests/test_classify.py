@@ -102,6 +102,14 @@ def test_training_resumes_after_a_kill(tmp_path, monkeypatch):
     assert json.loads((out / "trainer_state.json").read_text())["resumed"] is True
     model, tok = load_classifier(out)
     assert model.config.id2label == {0: "neg", 1: "pos"}
+    # the resumed model is the uninterrupted one, bit for bit (dropout's generator restored)
+    whole = train_mod.train_classifier(df, None, ["neg", "pos"], CFG, tmp_path / "whole",
+                                       tmp_path / "whole_ckpt", seed=1)
+    assert whole["resumed"] is False and whole["history"] == state["history"]
+    uninterrupted, _ = load_classifier(tmp_path / "whole")
+    resumed_params = dict(model.named_parameters())
+    for name, param in uninterrupted.named_parameters():
+        assert torch.equal(param, resumed_params[name]), name
     # a checkpoint of a different setup is not resumed
     other = dict(CFG, learning_rate=5e-4)
     assert train_mod.train_classifier(df, None, ["neg", "pos"], other, out, ckpt, seed=1)["resumed"] is False

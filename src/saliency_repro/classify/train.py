@@ -126,6 +126,12 @@ def train_classifier(
         optim.load_state_dict(st["optimizer"])
         sched.load_state_dict(st["scheduler"])
         start_epoch, step, history = st["epoch"], st["step"], st["history"]
+        # dropout draws from torch's global generator: restoring it makes a resumed run
+        # continue exactly as the uninterrupted one would have
+        if "torch_rng" in st:
+            torch.set_rng_state(st["torch_rng"].cpu())
+        if st.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in st["cuda_rng"]])
         LOG.info("resuming from checkpoint after epoch %d (step %d)", start_epoch, step)
 
     val_ids = val_labels = None
@@ -181,7 +187,10 @@ def _save_checkpoint(model, tokenizer, optim, sched, epoch, step, history, fp, c
     model.save_pretrained(str(tmp / "model"))
     tokenizer.save_pretrained(str(tmp / "model"))
     torch.save({"optimizer": optim.state_dict(), "scheduler": sched.state_dict(),
-                "epoch": epoch, "step": step, "history": history}, tmp / "state.pt")
+                "epoch": epoch, "step": step, "history": history,
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+               tmp / "state.pt")
     (tmp / "fingerprint.txt").write_text(fp + "\n")
     if ckpt.exists():
         shutil.rmtree(ckpt)
