@@ -5,8 +5,7 @@ INDEX = f"{F}/index.csv"
 # Lu et al.'s Figure 2 is an image reproduced from another paper (Lu et al. 2021, GradCAM on
 # cat images); a run that reproduces Lu et al.'s tables lists it for completeness, deliberately
 # not faked. Runs on other datasets (no lu2024 paper_refs) do not.
-if any(ref.startswith("lu2024/") for ds in config["datasets"].values()
-       for ref in ds["paper_refs"].values()):
+if reproduces_paper(config, "lu2024"):
     ARTIFACTS.add(
         artifact="vision_flip_example",
         pattern="",

@@ -63,3 +63,14 @@ def test_registry_lists_files_and_records():
     row = frame[frame.artifact == "vision"].iloc[0]
     assert row.path == "" and row.note == "not reproduced"
     assert frame[frame.artifact == "crowd_scores"].iloc[0].rule == "crowd_tables"
+
+
+def test_paper_only_rows_belong_to_runs_that_reproduce_that_paper(demo_config):
+    from saliency_repro.index import reproduces_paper
+
+    assert reproduces_paper(demo_config, "lu2024")
+    for ds in demo_config["datasets"].values():
+        ds["paper_refs"] = {}
+    assert not reproduces_paper(demo_config, "lu2024")
+    demo_config["datasets"]["topic"]["paper_refs"] = {"rouge": "tuckey2019/figure1"}
+    assert not reproduces_paper(demo_config, "lu2024") and reproduces_paper(demo_config, "tuckey2019")

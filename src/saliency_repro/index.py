@@ -19,6 +19,16 @@ INDEX_COLUMNS = ["artifact", "paper_ref", "dataset", "crowd_source", "path", "ru
                  "script", "formats", "note"]
 
 
+def reproduces_paper(config: dict, paper: str) -> bool:
+    """Whether some dataset of the run maps an artifact to ``paper``'s tables (``paper_refs``).
+
+    Items listed only for a paper's completeness (Lu et al.'s Figure 2, an image from another
+    study) belong in those runs' index, not in a run on other datasets.
+    """
+    return any(ref.startswith(f"{paper}/") for ds in config["datasets"].values()
+               for ref in ds.get("paper_refs", {}).values())
+
+
 @dataclass(frozen=True)
 class Artifact:
     artifact: str
