@@ -78,12 +78,17 @@ rule select_samples:
 
 rule classifier_metrics_table:
     input:
-        f"{R}/classify/{{dataset}}/metrics.json",
+        metrics=f"{R}/classify/{{dataset}}/metrics.json",
+        **{s: f"{R}/samples/{{dataset}}/{s}.parquet" for s in SAMPLE_SETS},
     output:
         table_files(f"{F}/lu2024/classifier_metrics_{{dataset}}", LU_REPORT),
     params:
+        sample_sets=SAMPLE_SETS,
+        n_samples=config["saliency"]["n_samples"],
         caption=lambda wc: caption_for(
-            RUN, f"Test-set accuracy and macro-F1 of the {wc.dataset} classifier."
+            RUN,
+            f"Test-set accuracy, macro-F1 and per-class recall of the {wc.dataset} classifier, "
+            f"and the evaluation samples drawn from its predictions (drawn / asked for).",
         ),
     log:
         f"{R}/logs/classifier_metrics_table/{{dataset}}.log",

@@ -43,6 +43,8 @@ def datasets_for(task):
 
 
 CLASSIFICATION = datasets_for("classification")
+# the evaluation sample sets of Lu et al. (correctly classified; misclassified, Tables 8-9)
+SAMPLE_SETS = ["correct", "misclassified"]
 SUMMARIZATION = datasets_for("summarization")
 
 

@@ -3,7 +3,6 @@
 
 from saliency_repro.saliency.settings import saliency_settings_note  # noqa: E402
 
-SAMPLE_SETS = ["correct", "misclassified"]
 # The attribution settings (input space, LIME variant, explained class, piece -> word rule),
 # appended to every caption of a table built on the saliency scores.
 SALIENCY_NOTE = saliency_settings_note(config["saliency"])

@@ -6,5 +6,6 @@ setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.classify.steps import metrics_table_step  # noqa: E402
 
-metrics_table_step(snakemake.input[0], snakemake.wildcards.dataset, snakemake.output[0],
-                   snakemake.params.caption)
+metrics_table_step(snakemake.input.metrics, {name: snakemake.input[name] for name in snakemake.params.sample_sets},
+                   snakemake.wildcards.dataset, snakemake.output[0], snakemake.params.caption,
+                   snakemake.params.n_samples)

@@ -126,6 +126,34 @@ def test_metrics_by_hand():
     assert m["accuracy"] == pytest.approx(0.75)
     assert m["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
     assert m["n_misclassified"] == 1
+    assert m["recall"] == {"neg": pytest.approx(0.5), "pos": pytest.approx(1.0)}
+    # a class with no test row has no recall (not 0: nothing was missed)
+    three = metrics(pred, ["neg", "pos", "other"])
+    assert np.isnan(three["recall"]["other"])
+
+
+def test_metrics_table_shows_recall_and_short_or_unbalanced_sample_sets(tmp_path):
+    from saliency_repro.classify.steps import metrics_table_step
+    from saliency_repro.io import write_json
+
+    labels = ["world", "sports", "abbr"]
+    m = {"n_test": 6, "accuracy": 0.5, "macro_f1": 0.4, "n_correct": 3, "n_misclassified": 3,
+         "recall": {"world": 1.0, "sports": 0.5, "abbr": 0.0}, "label_names": labels}
+    write_json(tmp_path / "metrics.json", m)
+    correct = pd.DataFrame({"id": ["a", "b", "c", "d"], "label": [0, 0, 1, 1]})   # no abbr
+    wrong = pd.DataFrame({"id": ["e", "f"], "label": [1, 2]})                     # 2 of 4
+    correct.to_parquet(tmp_path / "correct.parquet")
+    wrong.to_parquet(tmp_path / "misclassified.parquet")
+    metrics_table_step(str(tmp_path / "metrics.json"),
+                       {s: str(tmp_path / f"{s}.parquet") for s in ("correct", "misclassified")},
+                       "trec", str(tmp_path / "table"), "Metrics.", n_samples=4)
+    table = pd.read_csv(tmp_path / "table.csv")
+    assert table.loc[0, "recall_abbr"] == 0.0 and table.loc[0, "recall_sports"] == 0.5
+    assert table.loc[0, "correct_samples"] == "4/4" and table.loc[0, "misclassified_samples"] == "2/4"
+    caption = (tmp_path / "table.md").read_text().splitlines()[0]
+    assert "abbr missing from the correct set" in caption
+    assert "misclassified set has 2 of the 4 samples" in caption
+    assert "correct set has" not in caption  # a full set is not warned about
 
 
 def test_select_samples_and_empty_misclassified(tmp_path):

@@ -25,11 +25,15 @@ def predictions_frame(test_df: pd.DataFrame, probs: np.ndarray, label_names: lis
 
 
 def metrics(pred_df: pd.DataFrame, label_names: list[str]) -> dict[str, Any]:
-    """Accuracy and macro-F1 over all classes (absent classes count as F1 0, as sklearn does)."""
+    """Accuracy, macro-F1 over all classes (absent classes count as F1 0, as sklearn does) and
+    the recall of each class: a rare class the classifier never predicts shows as recall 0
+    where accuracy alone would hide it."""
     from sklearn.metrics import accuracy_score, f1_score
 
     y, p = pred_df["label"].to_numpy(), pred_df["pred"].to_numpy()
     n = len(pred_df)
+    recall = {name: float((p[y == c] == c).mean()) if (y == c).any() else float("nan")
+              for c, name in enumerate(label_names)}
     return {
         "n_test": n,
         "accuracy": float(accuracy_score(y, p)) if n else float("nan"),
@@ -37,6 +41,7 @@ def metrics(pred_df: pd.DataFrame, label_names: list[str]) -> dict[str, Any]:
                                     zero_division=0)) if n else float("nan"),
         "n_correct": int((y == p).sum()),
         "n_misclassified": int((y != p).sum()),
+        "recall": recall,
     }
 
 
@@ -57,9 +62,37 @@ def evaluate_classifier(
     return pred_df, m
 
 
-def metrics_table(metrics_by_dataset: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """One row per dataset: the classifier-metrics artifact."""
-    rows = [{"dataset": ds, "n_test": m["n_test"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-             "n_correct": m["n_correct"], "n_misclassified": m["n_misclassified"],
-             "model": m.get("model", "")} for ds, m in metrics_by_dataset.items()]
+def metrics_table(metrics_by_dataset: dict[str, dict[str, Any]],
+                  sample_sets: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
+    """One row per dataset: the classifier-metrics artifact, with each class's recall and,
+    given ``sample_sets`` (dataset -> :func:`sample_set_summary`), the evaluation samples drawn."""
+    rows = []
+    for ds, m in metrics_by_dataset.items():
+        row = {"dataset": ds, "n_test": m["n_test"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+               "n_correct": m["n_correct"], "n_misclassified": m["n_misclassified"]}
+        row.update({f"recall_{name}": value for name, value in m.get("recall", {}).items()})
+        for set_name, summary in (sample_sets or {}).get(ds, {}).items():
+            row[f"{set_name}_samples"] = f"{summary['n']}/{summary['wanted']}"
+        row["model"] = m.get("model", "")
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def sample_set_summary(samples: pd.DataFrame, wanted: int, label_names: list[str]) -> dict[str, Any]:
+    """Size and classes of one evaluation sample set, for the table (not only the log)."""
+    present = set(samples["label"].astype(int).tolist())
+    return {"n": len(samples), "wanted": wanted,
+            "missing_classes": [name for c, name in enumerate(label_names) if c not in present]}
+
+
+def sample_set_warnings(summaries: dict[str, dict[str, Any]]) -> list[str]:
+    """What a reader of Lu et al.'s tables must know about the samples they were computed on:
+    a set smaller than ``saliency.n_samples`` or a class missing from a "balanced" set."""
+    notes = []
+    for set_name, s in summaries.items():
+        if s["n"] < s["wanted"]:
+            notes.append(f"the {set_name} set has {s['n']} of the {s['wanted']} samples asked for "
+                         f"(saliency.n_samples)")
+        if s["missing_classes"] and s["n"]:
+            notes.append(f"class(es) {', '.join(s['missing_classes'])} missing from the {set_name} set")
+    return notes

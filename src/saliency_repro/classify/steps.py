@@ -74,12 +74,23 @@ def select_step(predictions: str, test: str, out: str, sample_set: str, n: int, 
     return df
 
 
-def metrics_table_step(metrics_path: str, dataset: str, stem: str, caption: str) -> None:
-    """``classifier_metrics``: the test metrics of one dataset's classifier as a table."""
-    from saliency_repro.classify.evaluate import metrics_table
+def metrics_table_step(metrics_path: str, samples: dict[str, str], dataset: str, stem: str,
+                       caption: str, n_samples: int) -> None:
+    """``classifier_metrics``: the test metrics of one dataset's classifier as a table, with the
+    evaluation sample sets drawn from its predictions; short or class-less sets are warned
+    about in the caption."""
+    from saliency_repro.classify.evaluate import metrics_table, sample_set_summary, sample_set_warnings
     from saliency_repro.reporting import write_table
 
-    write_table(metrics_table({dataset: read_json(metrics_path)}), stem, caption)
+    m = read_json(metrics_path)
+    summaries = {name: sample_set_summary(pd.read_parquet(path), n_samples, m["label_names"])
+                 for name, path in samples.items()}
+    warnings = sample_set_warnings(summaries)
+    for note in warnings:
+        LOG.warning("%s: %s", dataset, note)
+    if warnings:
+        caption += " Warning: " + "; ".join(warnings) + "."
+    write_table(metrics_table({dataset: m}, {dataset: summaries}), stem, caption)
 
 
 def ensure_dir(path: str | os.PathLike) -> None:
