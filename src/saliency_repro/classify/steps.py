@@ -79,7 +79,11 @@ def metrics_table_step(metrics_path: str, samples: dict[str, str], dataset: str,
     """``classifier_metrics``: the test metrics of one dataset's classifier as a table, with the
     evaluation sample sets drawn from its predictions; short or class-less sets are warned
     about in the caption."""
-    from saliency_repro.classify.evaluate import metrics_table, sample_set_summary, sample_set_warnings
+    from saliency_repro.classify.evaluate import (
+        metrics_table,
+        sample_set_summary,
+        sample_set_warnings,
+    )
     from saliency_repro.reporting import write_table
 
     m = read_json(metrics_path)
