@@ -3,6 +3,7 @@
 #   crowd_design        displays -> tasks t_ijk + worker batches (R per task, B per worker)
 #   crowd_export        batches as a platform CSV + one HTML page per batch (Figure 1 layout)
 #   crowd_answers       per-worker answers: simulated worker model, or an imported platform file
+#   crowd_exclusions    every worker / submission dropped on import, with reasons and counts
 #   fetch_released_crowd / aggregate_crowd   A_ijk (equation (1), or the authors' release)
 #   crowd_scores, crowd_flips, crowd_misclassified, crowd_significance,
 #   crowd_aggregation_agreement, crowd_expert_check, crowd_task_example   final artifacts
@@ -21,7 +22,10 @@ for _ds in CLASSIFICATION:
         _register("flip_example", "table", "crowd_flips", _ds, _name, "lu2024/table6")
         _register("flip_histogram", "figure", "crowd_flips", _ds, _name, "lu2024/figure3")
         _register("significance", "table", "crowd_significance", _ds, _name)
-        if _type != "released":
+        if _type != "released":  # the release has no per-worker answers (nothing to drop)
+            _register("crowd_exclusions", "table", "crowd_exclusions", _ds, _name,
+                      note="every worker and submission dropped on import (both sample sets), with "
+                           "reasons and file lines; answers read = kept + dropped")
             _register("misclassified_counts", "table", "crowd_misclassified", _ds, _name,
                       paper_ref(_ds, "misclassified_counts"))
             _register("aggregation_agreement", "table", "crowd_aggregation_agreement", _ds, _name)
@@ -110,6 +114,31 @@ rule crowd_answers:
         "../envs/classify.yaml"
     script:
         "../scripts/crowd_answers.py"
+
+
+rule crowd_exclusions:
+    input:
+        correct_exclusions=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/exclusions.parquet",
+        correct_answers=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/answers.parquet",
+        misclassified_exclusions=f"{CROWD}/{{dataset}}/misclassified/{{crowd_source}}/exclusions.parquet",
+        misclassified_answers=f"{CROWD}/{{dataset}}/misclassified/{{crowd_source}}/answers.parquet",
+    output:
+        table_files(f"{LU}/crowd_exclusions_{{dataset}}_{{crowd_source}}", LU_REPORT),
+    params:
+        stem=lambda w: f"{LU}/crowd_exclusions_{w.dataset}_{w.crowd_source}",
+        caption=lambda w: crowd_caption(
+            f"Workers and submissions dropped on import, {w.dataset}, crowd source {w.crowd_source}, "
+            f"per sample set: one row per worker with anything dropped (every reason; rows_dropped: "
+            f"file rows, i.e. MTurk submissions or long-layout answers; empty_submissions: rows "
+            f"with no answer; lines: file:line of the dropped rows; excluded: none of the worker's "
+            f"answers kept), then an 'all' row: workers_seen = kept + excluded, answers_read = "
+            f"answers_kept + answers_dropped."),
+    log:
+        f"{R}/logs/crowd_exclusions/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/crowd_exclusions.py"
 
 
 rule fetch_released_crowd:

@@ -53,6 +53,15 @@ def test_steps_end_to_end(workdir):
     answers = pd.read_parquet(d / "answers.parquet")
     assert list(answers.columns) == ["task_id", "sample_id", "method", "k", "worker_id", "answer"]
     assert len(answers) == len(assign)  # only assigned pairs are answered
+    # the simulated crowd drops nothing: the exclusions table is its "all" row, which closes
+    steps.run_exclusions({"correct": d / "excl.parquet"}, {"correct": d / "answers.parquet"},
+                         d / "excl_table", "[t] exclusions.")
+    excl = pd.read_csv(d / "excl_table.csv")
+    assert excl["worker_id"].tolist() == ["all"]
+    assert excl.loc[0, ["workers_seen", "workers_excluded", "answers_read", "answers_kept",
+                        "answers_dropped"]].tolist() == [assign["worker_id"].nunique(), 0,
+                                                         len(assign), len(assign), 0]
+    assert "no worker or submission was dropped" in (d / "excl_table.md").read_text()
     steps.run_aggregate("simulated", {"tasks": d / "tasks.parquet", "answers": d / "answers.parquet"},
                         ["negative", "positive"], d / "aggregate.parquet")
     agg = pd.read_parquet(d / "aggregate.parquet")

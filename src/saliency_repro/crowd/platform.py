@@ -10,10 +10,15 @@ Two layouts:
 
 An answer is a class name from ``label_names`` (case-insensitive), a class index, or
 "I don't know" (also ``idk``, ``-1``). Malformed rows raise :class:`PlatformFormatError` naming
-``file:line``. Then the paper's filtering (section 4.1) is applied by an explicit rule:
+``file:line``; so does an MTurk row that names tasks but leaves an answer empty. An MTurk row
+whose ``Input.task_id_<n>`` slots are all empty is a submission with no answer: it is not an
+error, but it is dropped and counted (:func:`read_answers` returns it beside the answers).
+Then the paper's filtering (section 4.1) is applied by an explicit rule:
 a worker is excluded (all answers) when (1) they saw some sample twice (breaks the design),
 (2) their submission took less than ``min_seconds`` or (3) every answer is "I don't know".
-The exclusions are returned and logged.
+:func:`exclusion_rule` returns one row per worker with anything dropped (every reason, the
+rows and answers dropped, their ``file:line``), and :func:`exclusions_table` adds the counts
+that make the accounting close: answers read = kept + dropped, workers seen = kept + excluded.
 """
 
 from __future__ import annotations
@@ -31,6 +36,16 @@ from saliency_repro.crowd import IDK
 LOG = logging.getLogger(__name__)
 
 IDK_SPELLINGS = {"i don't know", "i dont know", "idk", "-1", "dont_know", "unknown"}
+
+#: submissions (file rows) that hold no answer: MTurk rows whose task slots are all empty
+EMPTY_COLUMNS = ["worker_id", "line", "seconds"]
+#: one row per worker with anything dropped; ``excluded``: none of the worker's answers is kept
+EXCLUSION_COLUMNS = ["worker_id", "excluded", "rows", "empty", "answers", "reason", "lines"]
+#: the per-crowd-source exclusions table (rows per worker, then an ``all`` row per sample set)
+TABLE_COLUMNS = ["sample_set", "worker_id", "excluded", "rows_dropped", "empty_submissions",
+                 "answers_dropped", "reason", "lines", "workers_seen", "workers_excluded",
+                 "answers_read", "answers_kept"]
+EMPTY_REASON = "submitted with no answer (all Input.task_id slots empty)"
 
 
 class PlatformFormatError(ValueError):
@@ -97,11 +112,31 @@ def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[st
     return _attach(out, known, path)
 
 
+def read_answers(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str],
+                 layout: str = "long") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(answers, submissions with no answer) of a platform file in ``layout`` (long or mturk).
+
+    The second frame (columns :data:`EMPTY_COLUMNS`) lists the MTurk rows whose task slots are
+    all empty; the long layout has one row per answer, so it is always empty there."""
+    if layout == "mturk":
+        return _read_mturk(path, tasks, label_names)
+    if layout == "long":
+        return read_long(path, tasks, label_names), pd.DataFrame(columns=EMPTY_COLUMNS)
+    raise ValueError(f"unknown platform layout {layout!r} (long or mturk)")
+
+
 def read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str]) -> pd.DataFrame:
-    """MTurk batch-results layout -> answers (same columns as :func:`read_long`)."""
+    """MTurk batch-results layout -> answers (same columns as :func:`read_long`).
+
+    Rows with every task slot empty are logged only; :func:`read_answers` returns them too."""
+    return _read_mturk(path, tasks, label_names)[0]
+
+
+def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame,
+                label_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     path = Path(path)
     known = tasks.set_index("task_id")
-    out = []
+    out, empty = [], []
     for line, header, row in _rows(path):
         where = f"{path}:{line}"
         if "WorkerId" not in header:
@@ -113,6 +148,10 @@ def read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[s
         if not wid:
             raise PlatformFormatError(f"{where}: empty WorkerId")
         seconds = _seconds(row, "WorkTimeInSeconds", where)
+        if not any(row[f"Input.task_id_{n}"].strip() for n in slots):
+            LOG.warning("%s: worker %s %s: dropped, counted in the exclusions", where, wid, EMPTY_REASON)
+            empty.append({"worker_id": wid, "line": line, "seconds": seconds})
+            continue
         for n in slots:
             tid = row[f"Input.task_id_{n}"].strip()
             if not tid:
@@ -127,12 +166,14 @@ def read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[s
             out.append({"task_id": tid, "worker_id": wid,
                         "answer": parse_answer(row[col], label_names, f"{where} ({col})"),
                         "seconds": seconds, "line": line})
-    return _attach(out, known, path)
+    note = (f" ({len(empty)} submission(s) with every task slot empty, the first at line "
+            f"{empty[0]['line']})" if empty else "")
+    return _attach(out, known, path, note), pd.DataFrame(empty, columns=EMPTY_COLUMNS)
 
 
-def _attach(rows: list[dict], known: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _attach(rows: list[dict], known: pd.DataFrame, path: Path, note: str = "") -> pd.DataFrame:
     if not rows:
-        raise PlatformFormatError(f"{path}: no answers")
+        raise PlatformFormatError(f"{path}: no answers{note}")
     df = pd.DataFrame(rows)
     dup = df.duplicated(["task_id", "worker_id"], keep="first")
     if dup.any():
@@ -143,9 +184,32 @@ def _attach(rows: list[dict], known: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.concat([df[["task_id"]], info, df[["worker_id", "answer", "seconds", "line"]]], axis=1)
 
 
-def exclusion_rule(answers: pd.DataFrame, min_seconds: float,
-                   exclude_all_idk: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply the filtering rule of the module docstring; return (kept answers, exclusions)."""
+def line_ranges(lines) -> str:
+    """``[2, 3, 4, 7]`` -> ``"2-4,7"``."""
+    xs = sorted({int(x) for x in lines})
+    parts: list[str] = []
+    i = 0
+    while i < len(xs):
+        j = i
+        while j + 1 < len(xs) and xs[j + 1] == xs[j] + 1:
+            j += 1
+        parts.append(str(xs[i]) if i == j else f"{xs[i]}-{xs[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def exclusion_rule(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: bool = True,
+                   empty: pd.DataFrame | None = None,
+                   source: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the filtering rule of the module docstring; return (kept answers, exclusions).
+
+    ``empty``: the submissions with no answer (:func:`read_answers`); they are dropped and
+    listed too, but do not exclude the worker's other answers. The exclusions have one row per
+    worker with anything dropped (columns :data:`EXCLUSION_COLUMNS`): ``excluded`` (none of the
+    worker's answers is kept), ``rows`` (file rows dropped: MTurk submissions, long-layout
+    answers), ``empty`` (of them, submissions with no answer), ``answers`` dropped, every
+    ``reason`` and the ``lines`` (``source:2-4,7``) of the dropped rows."""
+    empty = pd.DataFrame(columns=EMPTY_COLUMNS) if empty is None else empty
     reasons: dict[str, list[str]] = {}
     twice = answers[answers.duplicated(["worker_id", "sample_id"], keep=False)]
     for w in twice["worker_id"].unique():
@@ -158,16 +222,60 @@ def exclusion_rule(answers: pd.DataFrame, min_seconds: float,
         all_idk = answers.groupby("worker_id")["answer"].apply(lambda a: bool((a == IDK).all()))
         for w in all_idk[all_idk].index:
             reasons.setdefault(w, []).append("answered \"I don't know\" to every task")
-    n = answers.groupby("worker_id").size()
-    excl = pd.DataFrame([{"worker_id": w, "answers": int(n[w]), "reason": "; ".join(r)}
-                         for w, r in sorted(reasons.items())],
-                        columns=["worker_id", "answers", "reason"])
+    n_empty = empty.groupby("worker_id").size()
+    has_answers = set(answers["worker_id"])
+    rows = []
+    for w in sorted(set(reasons) | set(n_empty.index)):
+        dropped = answers[answers["worker_id"] == w] if w in reasons else answers.iloc[:0]
+        lines = list(dropped["line"]) if "line" in dropped else []
+        why = list(reasons.get(w, []))
+        k = int(n_empty.get(w, 0))
+        if k:
+            why.append(EMPTY_REASON if k == 1 else f"{k} submissions {EMPTY_REASON.split(' ', 1)[1]}")
+            lines += list(empty.loc[empty["worker_id"] == w, "line"])
+        n_rows = (dropped["line"].nunique() if "line" in dropped else len(dropped)) + k
+        rows.append({"worker_id": w, "excluded": w in reasons or w not in has_answers,
+                     "rows": int(n_rows), "empty": k, "answers": len(dropped),
+                     "reason": "; ".join(why),
+                     "lines": f"{source}:{line_ranges(lines)}" if source and lines else line_ranges(lines)})
+    excl = pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype(
+        {"excluded": bool, "rows": int, "empty": int, "answers": int})
     for r in excl.itertuples():
-        LOG.warning("excluding worker %s (%d answers): %s", r.worker_id, r.answers, r.reason)
+        LOG.warning("worker %s: dropping %d answer(s), %d row(s) (%s): %s", r.worker_id, r.answers,
+                    r.rows, r.lines, r.reason)
     kept = answers[~answers["worker_id"].isin(reasons)].reset_index(drop=True)
-    LOG.info("exclusion rule: %d of %d workers excluded, %d of %d answers kept", len(excl),
-             answers["worker_id"].nunique(), len(kept), len(answers))
+    LOG.info("exclusion rule: %d of %d workers excluded, %d of %d answers kept, %d submission(s) "
+             "with no answer dropped", int(excl["excluded"].sum()),
+             len(has_answers | set(n_empty.index)), len(kept), len(answers), len(empty))
     return kept, excl
+
+
+def exclusions_table(exclusions: pd.DataFrame, kept: pd.DataFrame, sample_set: str) -> pd.DataFrame:
+    """One sample set's part of the exclusions table (columns :data:`TABLE_COLUMNS`): the
+    workers of :func:`exclusion_rule`, then an ``all`` row with the dropped totals and
+    ``workers_seen``/``workers_excluded``, ``answers_read``/``answers_kept``.
+
+    ``kept`` are the answers that passed the rule; workers seen = kept workers + excluded ones
+    and answers read = kept + dropped, which is checked (a mismatch raises ValueError)."""
+    ex = exclusions.reindex(columns=EXCLUSION_COLUMNS)
+    kept_workers = set(kept["worker_id"]) if "worker_id" in kept else set()  # an empty sample set
+    seen = kept_workers | set(ex["worker_id"])
+    excluded = set(ex.loc[ex["excluded"].astype(bool), "worker_id"])
+    if excluded & kept_workers or seen - kept_workers != excluded:
+        raise ValueError(f"{sample_set}: exclusions and kept answers disagree on which workers "
+                         f"are excluded: {sorted(excluded ^ (seen - kept_workers))[:5]}")
+    blank = {c: "" for c in TABLE_COLUMNS[8:]}
+    rows = [{"sample_set": sample_set, "worker_id": r.worker_id, "excluded": bool(r.excluded),
+             "rows_dropped": int(r.rows), "empty_submissions": int(r.empty),
+             "answers_dropped": int(r.answers), "reason": r.reason, "lines": r.lines, **blank}
+            for r in ex.itertuples()]
+    dropped = int(ex["answers"].sum())
+    rows.append({"sample_set": sample_set, "worker_id": "all", "excluded": "",
+                 "rows_dropped": int(ex["rows"].sum()), "empty_submissions": int(ex["empty"].sum()),
+                 "answers_dropped": dropped, "reason": "", "lines": "",
+                 "workers_seen": len(seen), "workers_excluded": len(excluded),
+                 "answers_read": len(kept) + dropped, "answers_kept": len(kept)})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
 def design_report(answers: pd.DataFrame, tasks: pd.DataFrame, workers_per_task: int,

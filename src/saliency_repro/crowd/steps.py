@@ -82,17 +82,17 @@ def run_simulated_answers(tasks: PathLike, assignments: PathLike, train: PathLik
     LOG.info("simulated %d answers; answer distribution %s", len(answers),
              answers["answer"].value_counts().sort_index().to_dict())
     write_parquet(answers, answers_out)
-    write_parquet(pd.DataFrame(columns=["worker_id", "answers", "reason"]), exclusions_out)
+    write_parquet(pd.DataFrame(columns=platform.EXCLUSION_COLUMNS), exclusions_out)
 
 
 def run_platform_answers(source: dict, tasks: PathLike, label_names: list[str],
                          workers_per_task: int, tasks_per_worker: int, platform_cfg: dict,
                          answers_out: PathLike, exclusions_out: PathLike) -> None:
     t = pd.read_parquet(tasks)
-    reader = platform.read_mturk if source.get("format", "long") == "mturk" else platform.read_long
-    raw = reader(source["path"], t, label_names)
+    raw, empty = platform.read_answers(source["path"], t, label_names, source.get("format", "long"))
     kept, excl = platform.exclusion_rule(raw, float(platform_cfg.get("min_seconds", 120)),
-                                         bool(platform_cfg.get("exclude_all_idk", True)))
+                                         bool(platform_cfg.get("exclude_all_idk", True)),
+                                         empty=empty, source=str(source["path"]))
     report = platform.design_report(kept, t, workers_per_task, tasks_per_worker)
     if (report["problem"] != "fewer than R answers").any():
         first = report[report["problem"] != "fewer than R answers"].iloc[0]
@@ -101,6 +101,29 @@ def run_platform_answers(source: dict, tasks: PathLike, label_names: list[str],
             f"{first['problem']} (the file does not follow the task design)")
     write_parquet(kept.drop(columns=["line"]), answers_out)
     write_parquet(excl, exclusions_out)
+
+
+def run_exclusions(exclusions: dict[str, PathLike], answers: dict[str, PathLike],
+                   stem: PathLike, caption: str) -> None:
+    """Rule crowd_exclusions: every worker and submission dropped on import, per sample set,
+    with its reasons and file lines, and an ``all`` row per sample set whose counts close
+    (answers read = kept + dropped, workers seen = kept + excluded); the counts go into the
+    caption too."""
+    parts, notes = [], []
+    for sample_set in exclusions:
+        part = platform.exclusions_table(pd.read_parquet(exclusions[sample_set]),
+                                         pd.read_parquet(answers[sample_set]), sample_set)
+        parts.append(part)
+        a = part.iloc[-1]
+        notes.append(f"{sample_set}: {a['workers_seen']} workers seen, {a['workers_excluded']} "
+                     f"excluded; {a['answers_read']} answers read, {a['answers_kept']} kept, "
+                     f"{a['answers_dropped']} dropped; {a['empty_submissions']} submission(s) "
+                     f"with no answer")
+        LOG.info("exclusions, %s", notes[-1])
+    table = pd.concat(parts, ignore_index=True)
+    if (table["worker_id"] == "all").all():
+        notes.append("no worker or submission was dropped")
+    write_table(table, stem, f"{caption} {'; '.join(notes)}.")
 
 
 # ----------------------------------------------------------------------------- aggregation
