@@ -24,6 +24,7 @@ from saliency_repro.crowd.scores import (
     accuracy,
     competition_rank,
     flip_counts,
+    flip_example,
     flip_histogram_counts,
     flips,
     score,
@@ -220,6 +221,8 @@ def test_a_flip_between_identical_displays_is_reported_apart():
     assert f["flipped_distinct"].tolist() == [False, True]
     c = flip_counts(agg).iloc[0]
     assert (c["Flips"], c["Flips (distinct displays)"]) == (2, 1)
+    # the Table 6 example is a Flip between different displays, though s0 comes first
+    assert set(flip_example(agg)["sample_id"]) == {"s1"}
 
 
 def test_flip_histogram():

@@ -137,17 +137,19 @@ def flip_histogram_counts(aggregate: pd.DataFrame) -> pd.Series:
 def flip_example(aggregate: pd.DataFrame, prefer: str = "integrated_gradients") -> pd.DataFrame:
     """A Table 6-style example: the displays of one Flipped (sample, method) with A per k.
 
-    Picks the Flipped pair of ``prefer`` (the paper shows INTEGRATED GRADIENT) whose outcome
-    pattern has the most 1-then-0 changes, first in sample order; any method when ``prefer``
-    never Flips. Returns an empty frame when nothing Flips.
+    Picks the first Flipped pair (in sample order) of ``prefer`` (the paper shows INTEGRATED
+    GRADIENT), else of any method, among the Flips between *different* displays first: a Flip
+    between two identical displays of a text shorter than k (a one-word review shown at every
+    k) shows nothing about more words. Returns an empty frame when nothing Flips.
     """
     f = flips(aggregate)
     flipped = f[f["flipped"]]
     if flipped.empty:
         return pd.DataFrame(columns=["Method", "sample_id", "# Words", "Correct", "Text"])
-    pick = flipped[flipped["method"] == prefer]
-    if pick.empty:
-        pick = flipped
+    pick = flipped.sort_values(["flipped_distinct"], ascending=False, kind="stable")
+    pick = pick[pick["flipped_distinct"] == pick["flipped_distinct"].iloc[0]]
+    if (pick["method"] == prefer).any():
+        pick = pick[pick["method"] == prefer]
     sid, method = pick.iloc[0]["sample_id"], pick.iloc[0]["method"]
     rows = aggregate[(aggregate["sample_id"] == sid) & (aggregate["method"] == method)]
     rows = rows.sort_values("k")
