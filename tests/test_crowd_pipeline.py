@@ -93,3 +93,21 @@ def test_steps_end_to_end(workdir):
     assert expert.at[0, "tasks"] == 20 and expert.at[0, "paper_agreement_%"] == 86.0
     steps.run_task_example(d / "tasks.parquet", ["negative", "positive"], d / "task", "[t] task")
     assert (d / "task.png").is_file()
+
+
+def test_task_example_shows_a_sample_longer_than_k(tmp_path, monkeypatch):
+    """The one-word text "ridiculous" shows its whole self at k = 10; the figure of a task must
+    show a text the top-k actually cut."""
+    shown = {}
+    monkeypatch.setattr(steps.figures, "task_figure",
+                        lambda display, labels, title, question: shown.setdefault("display", display))
+    monkeypatch.setattr(steps, "save_figure", lambda fig, stem: None)
+    tasks = pd.DataFrame({
+        "task_id": ["a10", "a20", "b10", "b20"], "sample_id": ["a", "a", "b", "b"],
+        "method": "lime", "k": [10, 20, 10, 20],
+        "display": ["ridiculous . ", "ridiculous . ",
+                    " ".join(f"w{i}" for i in range(10)), " ".join(f"w{i}" for i in range(14))]})
+    tasks.to_parquet(tmp_path / "tasks.parquet")
+    steps.run_task_example(tmp_path / "tasks.parquet", ["neg", "pos"], tmp_path / "task", "t")
+    assert shown["display"] == " ".join(f"w{i}" for i in range(10))
+    assert steps.display_words("ridiculous . ") == 1

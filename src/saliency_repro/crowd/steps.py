@@ -247,13 +247,24 @@ def run_expert_check(tasks: PathLike, aggregate: PathLike, train: PathLike,
     write_table(table, stem, caption)
 
 
+def display_words(display: str) -> int:
+    """Words of a display (tokens with a letter or digit; the released displays keep
+    punctuation as tokens)."""
+    return sum(any(c.isalnum() for c in token) for token in str(display).split())
+
+
 def run_task_example(tasks: PathLike, label_names: list[str], stem: PathLike, title: str,
                      prefer_k: int = 10) -> None:
-    """Figure 1-style rendering of one task (k = 10 as in the paper when available)."""
+    """Figure 1-style rendering of one task (k = 10 as in the paper when available), of a
+    sample with more than k words: a shorter text's display is the whole text, which is not
+    what a worker of the study sees."""
     t = pd.read_parquet(tasks)
     ks = sorted(t["k"].unique())
     k = prefer_k if prefer_k in ks else ks[0]
-    row = t[t["k"] == k].sort_values("task_id").iloc[0]
+    at_k = t[t["k"] == k].sort_values("task_id")
+    longest = t.groupby("sample_id")["display"].agg(lambda shown: max(map(display_words, shown)))
+    longer = at_k[at_k["sample_id"].map(longest) > k]
+    row = (longer if len(longer) else at_k).iloc[0]
     fig = figures.task_figure(row["display"], label_names,
                               f"{title} (task {row['task_id']}, top-{k} words)",
                               question_for(label_names))
