@@ -23,7 +23,7 @@ from saliency_repro.config import (  # noqa: E402
     read_config_file,
 )
 from saliency_repro.index import ArtifactRegistry, reproduces_paper  # noqa: E402, F401
-from saliency_repro.preflight import preflight  # noqa: E402
+from saliency_repro.preflight import preflight, source_files  # noqa: E402, F401
 from saliency_repro.provenance import code_digest  # noqa: E402
 from saliency_repro.reporting import caption_for  # noqa: E402, F401 (used by the rule files)
 

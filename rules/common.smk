@@ -57,6 +57,21 @@ def crowd_sources(dataset, type_=None):
     ]
 
 
+def display_k(dataset):
+    """The display sizes (words) of a dataset: its own ``saliency.k``, else the global grid."""
+    return dataset_display_size(config, dataset, "k")[0]
+
+
+def display_size_key(dataset, key):
+    """The config key a dataset's ``k`` / ``overlap_k`` comes from, for warnings."""
+    return dataset_display_size(config, dataset, key)[1]
+
+
+def overlap_k(dataset):
+    """Table 1's k for a dataset: its own ``saliency.overlap_k``, else the global one."""
+    return dataset_display_size(config, dataset, "overlap_k")[0]
+
+
 def has_ground_truth(dataset):
     """Whether the data say where the evidence is: only the synthetic corpora do (planted cue
     positions for classification, source positions of summary words for summarization)."""
@@ -66,7 +81,7 @@ def has_ground_truth(dataset):
 def local_source_files(wildcards):
     """A local source's files: inputs of its preparation (and so of its lineage)."""
     src = config["datasets"][wildcards.dataset]["source"]
-    return sorted(src["files"].values()) if src["type"] == "local" else []
+    return sorted(source_files(src).values()) if src["type"] == "local" else []
 
 
 def local_source_digest(dataset):
@@ -77,7 +92,7 @@ def local_source_digest(dataset):
     src = config["datasets"][dataset]["source"]
     if src["type"] != "local":
         return ""
-    return {split: sha256_file(path) for split, path in sorted(src["files"].items())}
+    return {key: sha256_file(path) for key, path in sorted(source_files(src).items())}
 
 
 def paper_ref(dataset, artifact, default=""):
@@ -118,7 +133,11 @@ def crowd_answers_input(wildcards):
             "train": f"{R}/data/{wildcards.dataset}/train.parquet",
         }
     if src["type"] == "platform":
-        return {"tasks": f"{design}/tasks.parquet", "platform_file": src["path"]}
+        # one results file holds every sample set's answers: the import of one set needs the
+        # other sets' tasks too, to tell their answers from unknown task ids
+        other = [f"{CROWD}/{wildcards.dataset}/{s}/design/tasks.parquet"
+                 for s in SAMPLE_SETS if s != wildcards.sample_set]
+        return {"tasks": f"{design}/tasks.parquet", "other_tasks": other, "platform_file": src["path"]}
     raise ValueError(f"crowd source {wildcards.crowd_source!r} of type {src['type']!r} has no per-worker answers")
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from saliency_repro.config import validate_config
+from saliency_repro.config import ConfigError, validate_config
 from saliency_repro.data import synthetic
 from saliency_repro.data.prepare import prepare_dataset
 from saliency_repro.data.selection import balanced_sample, select_eval_samples
-from saliency_repro.data.sources import DataError, clean_text, load_source
+from saliency_repro.data.sources import DataError, allocate, clean_text, load_source
 from saliency_repro.download import ChecksumError, fetch
 
 
@@ -117,22 +117,29 @@ def test_tsv_jsonl_parquet_and_sniffed_delimiter(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "name"),
     [
-        ("id,text\na,x\n", "missing column 'label'"),
-        ("id,text,label\na,x,0\nb,,1\n", ":3: empty text"),
-        ("id,text,label\na,x,0\nb,y,7\n", ":3: label '7' is outside the declared label set"),
-        ("id,text,label\na,x,0\nb,y,maybe\n", ":3: label 'maybe'"),
-        ("id,text,label\na,x,0\na,y,1\n", ":3: duplicate id 'a' (first at"),
-        ("id,text,label\na,x,0\nb,y\n", ":3: 2 fields, expected 3"),
+        ("id,text\na,x\n", "missing column 'label'", "bad.csv"),
+        ("id,text,label\na,x,0\nb,,1\n", ":3: empty text", "bad.csv"),
+        ("id,text,label\na,x,0\nb,y,7\n", ":3: label '7' is outside the declared label set", "bad.csv"),
+        ("id,text,label\na,x,0\nb,y,maybe\n", ":3: label 'maybe'", "bad.csv"),
+        ("id,text,label\na,x,0\na,y,1\n", ":3: duplicate id 'a' (first at", "bad.csv"),
+        ("id,text,label\na,x,0\nb,y\n", ":3: 2 fields, expected 3", "bad.csv"),
+        ("id,text,label\na,x,0\n,y,1\n", ":3: empty id", "bad.csv"),
+        ('id,text,label\na,"x,0\nb,y,1\n', ":2: 2 fields, expected 3 (delimiter ','; an unclosed quote joins lines)",
+         "bad.csv"),
+        ("text\tlabel\nx\t0\ny\t1\t1\n", ":3: 3 fields, expected 2 (delimiter '\\t')", "bad.tsv"),
+        ('{"text": "a", "label": 0}\n{"text": "b", "label": 1\n', ":2: invalid JSON", "bad.jsonl"),
+        # a U+2028 inside a JSON string is not a line break: the bad label is on line 2
+        ('{"text": "a\u2028b", "label": 0}\n{"text": "c", "label": 5}\n', ":2: label 5 is outside", "bad.jsonl"),
     ],
 )
-def test_bad_files_name_file_and_line(tmp_path, content, message):
-    path = _write(tmp_path / "bad.csv", content)
+def test_bad_files_name_file_and_line(tmp_path, content, message, name):
+    path = _write(tmp_path / name, content)
     with pytest.raises(DataError) as info:
         load_source("d", _dataset({"type": "local", "files": {"train": str(path), "test": str(path)}}), seed=0)
     assert message in str(info.value)
-    assert "bad.csv" in str(info.value)
+    assert name in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -143,6 +150,8 @@ def test_bad_files_name_file_and_line(tmp_path, content, message):
         ("id,text,label\na,good,0\nb,fine,1\n", "no row of any split has the label 'mid' of datasets.d.label_names"),
         ("id,text,label\na,good,0\nb,... !!,1\n", ":3: text '... !!' has no letter or digit"),
         ("id,text,label\na,good,0\nb,fi\x00ne,1\n", ":3: NUL byte"),
+        ("id,text,label\na,good,0\nb,  \t ,1\n", ":3: empty text"),                  # whitespace only
+        ("id,text,label\na,good,0\n a ,fine,1\n", ":3: duplicate id 'a' (first at"),  # ids are stripped
     ],
 )
 def test_data_that_would_fail_later_is_refused_at_preparation(tmp_path, train, message):
@@ -262,17 +271,36 @@ def test_fetch_from_file_url_checks_sha(tmp_path):
 def test_url_source_reads_through_the_mirror(tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    train, test = b"text,label\na b,0\nc d,1\ne,0\n", b"text,label\nz,1\n"
+    # the test file has no header (AG News layout): split_options say so, as for local sources
+    train, test = b"text,label\na b,0\nc d,1\ne,0\n", b"2,z\n"
     (mirror / "train.csv").write_bytes(train)
     (mirror / "test.csv").write_bytes(test)
     source = {"type": "url", "files": {
         "train": {"url": "https://example.invalid/train.csv", "sha256": _sha(train)},
-        "test": {"url": "https://example.invalid/test.csv", "sha256": _sha(test)}}}
+        "test": {"url": "https://example.invalid/test.csv", "sha256": _sha(test)}},
+        "split_options": {"test": {"header": False, "columns": {"text": 1, "label": 0}, "label_values": [1, 2]}}}
     out = tmp_path / "prepared"
     meta = prepare_dataset("d", _dataset(source), 0, out, tmp_path / "downloads", str(mirror))
-    assert pd.read_parquet(out / "test.parquet")["text"].tolist() == ["z"]
+    prepared = pd.read_parquet(out / "test.parquet")
+    assert prepared["text"].tolist() == ["z"] and prepared["label"].tolist() == [1]
     assert meta["provenance"]["files"]["train"]["sha256"] == _sha(train)
     assert json.loads((out / "meta.json").read_text())["rows"]["test"] == 1
+
+
+def test_url_source_with_one_download_per_class(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    neg, pos = b"dull\nslow\nflat\n", b"fine\ngreat\nwarm\n"
+    (mirror / "rt-polarity.neg").write_bytes(neg)
+    (mirror / "rt-polarity.pos").write_bytes(pos)
+    source = {"type": "url", "format": "lines", "files": {"train": {
+        "neg": {"url": "https://example.invalid/rt-polarity.neg", "sha256": _sha(neg)},
+        "pos": {"url": "https://example.invalid/rt-polarity.pos", "sha256": _sha(pos)}}}}
+    splits, meta = load_source("d", _dataset(source), 0, tmp_path / "downloads", str(mirror))
+    assert meta["provenance"]["files"]["train"]["pos"]["sha256"] == _sha(pos)
+    assert meta["provenance"]["test_from_train"] == 1
+    rows = pd.concat(splits.values())
+    assert sorted(rows["id"]) == sorted(f"train-{c}-00000{i}" for c in ("neg", "pos") for i in (1, 2, 3))
 
 
 def test_huggingface_source_records_revision(monkeypatch):
@@ -291,6 +319,135 @@ def test_huggingface_source_records_revision(monkeypatch):
     assert ("org/imdb", None, "test", None) in calls
     assert splits["test"]["text"].tolist() == ["test one", "test two"]
     assert meta["provenance"]["hub"]["resolved_revision"] == "abc123"
+
+
+# ---------------------------------------------------------------- layouts: carving, per-class files, stratified draws
+
+
+def _skewed_csv(path, n: int, rare_every: int, labels=("common", "rare")):
+    """n rows, every rare_every-th one of the rare class; ids r0000, r0001, ..."""
+    rows = [f"r{i:04d},text number {i},{labels[1] if i % rare_every == 0 else labels[0]}" for i in range(n)]
+    return _write(path, "id,text,label\n" + "\n".join(rows) + "\n")
+
+
+def test_missing_test_split_is_carved_from_train_stratified_and_seeded(tmp_path):
+    train = _skewed_csv(tmp_path / "train.csv", 200, 20)  # 10 rare rows, 5 %
+    source = {"type": "local", "files": {"train": str(train)}}
+    dataset = _dataset(source, labels=("common", "rare"))
+    splits, meta = load_source("d", dataset, seed=3)
+    assert meta["provenance"]["test_from_train"] == meta["rows"]["test"] == 40  # default test_fraction 0.2
+    assert meta["provenance"]["validation_from_train"] == meta["rows"]["validation"] == 16  # 160 // 10
+    assert (splits["test"]["label"] == 1).sum() == 2 and (splits["validation"]["label"] == 1).sum() == 1
+    ids = pd.concat([splits[s]["id"] for s in ("train", "validation", "test")])
+    assert ids.is_unique and len(ids) == 200
+    again, _ = load_source("d", dataset, seed=3)
+    other, _ = load_source("d", dataset, seed=4)
+    assert again["test"]["id"].tolist() == splits["test"]["id"].tolist()
+    assert other["test"]["id"].tolist() != splits["test"]["id"].tolist()
+    _, meta = load_source("d", _dataset({**source, "test_fraction": 0.1}, labels=("common", "rare")), seed=3)
+    assert meta["rows"]["test"] == 20
+    # a test file is used as given: test_fraction does not apply
+    test = _skewed_csv(tmp_path / "test.csv", 7, 2)
+    _, meta = load_source("d", _dataset({**source, "files": {"train": str(train), "test": str(test)}},
+                                        labels=("common", "rare")), seed=3)
+    assert meta["rows"]["test"] == 7 and "test_from_train" not in meta["provenance"]
+
+
+def test_one_file_per_class_in_lines_format(tmp_path):
+    # Pang & Lee's MR polarity layout: one latin-1 text per line, the file says the class;
+    # \x85 (latin-1 NEL) and \x0c are no line breaks, so the line numbers stay right
+    neg = tmp_path / "rt-polarity.neg"
+    neg.write_bytes(b"simplistic , silly and tedious . \n\nso laddish \x85 and juvenile \x0c .\nflat\n")
+    pos = tmp_path / "rt-polarity.pos"
+    pos.write_bytes(b"the rock is destined to be a caf\xe9 classic\nwarm\n")
+    source = {"type": "local", "format": "lines", "encoding": "latin-1",
+              "files": {"train": {"negative": str(neg), "positive": str(pos)}, "test": {"negative": str(neg),
+                                                                                     "positive": str(pos)}}}
+    splits, _ = load_source("mr", _dataset(source, labels=("negative", "positive")), seed=0)
+    test = splits["test"]
+    assert test["id"].tolist() == ["test-negative-000001", "test-negative-000003", "test-negative-000004",
+                                   "test-positive-000001", "test-positive-000002"]
+    assert test["label"].tolist() == [0, 0, 0, 1, 1]
+    assert test["text"].iloc[3] == "the rock is destined to be a café classic"
+    pos.write_bytes(b"fine\n...\n")
+    with pytest.raises(DataError, match=r"rt-polarity.pos:2: text '...' has no letter or digit"):
+        load_source("mr", _dataset(source, labels=("negative", "positive")), seed=0)
+
+
+def test_one_csv_per_class_takes_the_label_from_the_key(tmp_path):
+    # label names that look like indices are names here: the key "1" is the label "1" (index 0)
+    ones = _write(tmp_path / "ones.csv", "id,review\na,good\nb,fine\n")
+    twos = _write(tmp_path / "twos.csv", "id,review\nc,bad\na,poor\n")
+    source = {"type": "local", "columns": {"text": "review", "label": "unused"},
+              "files": {"train": {"1": str(ones), "2": str(twos)}, "test": str(ones)}}
+    with pytest.raises(DataError, match=r"twos.csv:3: duplicate id 'a' \(first at .*ones.csv:2\)"):
+        load_source("d", _dataset(source, labels=("1", "2")), seed=0)
+    twos.write_text("review\nbad\npoor\n")  # no id column: ids from split, key and line
+    source["split_options"] = {"test": {"columns": {"text": "review", "label": "id"}, "label_values": ["b", "a"]}}
+    splits, _ = load_source("d", _dataset(source, labels=("1", "2")), seed=0)
+    rows = pd.concat([splits["train"], splits["validation"]]).sort_values("id")
+    assert rows["id"].tolist() == ["a", "b", "train-2-000002", "train-2-000003"]
+    assert rows["label"].tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize(("files", "fmt", "task", "named"), [
+    ({"train": {"negative": "n.txt", "neutral": "x.txt"}}, "lines", "classification",
+     "config key 'datasets.d.source.files.train.neutral': 'neutral' is not one of datasets.d.label_names"),
+    ({"train": "all.txt"}, "lines", "classification",
+     "config key 'datasets.d.source.files.train': format lines gives texts without labels"),
+    ({"train": {"negative": "n.csv"}}, "auto", "summarization",
+     "config key 'datasets.d.source.files.train': one file per class needs a classification dataset"),
+])
+def test_layouts_that_cannot_work_name_the_key(files, fmt, task, named):
+    source = {"type": "local", "format": fmt, "files": files}
+    with pytest.raises(ConfigError) as info:
+        load_source("d", _dataset(source, task=task, labels=("negative", "positive")), seed=0)
+    assert named in str(info.value)
+
+
+def test_allocation_keeps_proportions_and_every_class():
+    assert allocate(np.array([990, 5, 5]), 10).tolist() == [8, 1, 1]
+    assert allocate(np.array([950, 50]), 100).tolist() == [95, 5]
+    assert allocate(np.array([1, 1, 1]), 2).sum() == 2  # fewer rows than classes
+    assert allocate(np.array([3, 3, 4]), 5).tolist() == [2, 1, 2]  # quotas 1.5, 1.5, 2: a tie goes to the first
+
+
+def _hub(monkeypatch, frames: dict[str, pd.DataFrame]):
+    import datasets
+
+    monkeypatch.setattr(datasets, "load_dataset", lambda path, name=None, split=None, revision=None:
+                        datasets.Dataset.from_pandas(frames[split]))
+    monkeypatch.setattr("saliency_repro.data.sources._hub_revision", lambda path, rev: "abc123")
+
+
+@pytest.mark.parametrize("kind", ["local", "huggingface"])
+def test_max_rows_keeps_class_proportions_unless_stratify_is_false(tmp_path, monkeypatch, kind):
+    train = _skewed_csv(tmp_path / "train.csv", 1000, 20)  # 50 rare rows, 5 %
+    small = _skewed_csv(tmp_path / "small.csv", 6, 2)
+    if kind == "local":
+        source = {"type": "local", "files": {"train": str(train), "validation": str(small), "test": str(small)}}
+    else:
+        frames = {"train": pd.read_csv(train), "validation": pd.read_csv(small), "test": pd.read_csv(small)}
+        _hub(monkeypatch, frames)
+        source = {"type": "huggingface", "path": "org/skewed", "revision": "abc123",
+                  "splits": {"train": "train", "validation": "validation", "test": "test"}}
+    source["max_rows"] = 120
+    splits, _ = load_source("d", _dataset(source, labels=("common", "rare")), seed=7)
+    assert len(splits["train"]) == 120 and abs((splits["train"]["label"] == 1).sum() - 0.05 * 120) <= 1
+    assert splits["train"]["id"].is_monotonic_increasing  # file order kept
+    source["stratify"] = False
+    splits, _ = load_source("d", _dataset(source, labels=("common", "rare")), seed=7)
+    expected = np.sort(np.random.default_rng(7).choice(1000, size=120, replace=False))
+    assert splits["train"]["id"].tolist() == [f"r{i:04d}" for i in expected]
+
+
+def test_stratified_max_rows_keeps_a_row_of_every_class(tmp_path):
+    rows = [f"{i},text {i},{'a' if i < 990 else 'b' if i < 995 else 'c'}" for i in range(1000)]
+    train = _write(tmp_path / "train.csv", "id,text,label\n" + "\n".join(rows) + "\n")
+    source = {"type": "local", "files": {"train": str(train), "validation": str(train), "test": str(train)},
+              "max_rows": 10}
+    splits, _ = load_source("d", _dataset(source, labels=("a", "b", "c")), seed=0)
+    assert Counter(splits["test"]["label"]) == {0: 8, 1: 1, 2: 1}
 
 
 # ---------------------------------------------------------------- selection

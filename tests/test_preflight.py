@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from saliency_repro.config import ConfigError
-from saliency_repro.preflight import header_columns, preflight
+from saliency_repro.preflight import header_columns, preflight, source_files
 
 
 def local_config(tmp_path, files: dict, **source) -> dict:
@@ -37,6 +37,15 @@ def good_csv(tmp_path):
                                                             "path": str(t / "IMDB.csv")}]}}},
      "datasets.d.crowd_sources[0].path"),
     (lambda t, good: {"device": "cuda:7", "datasets": {}}, "config key 'device'"),
+    # one file per class: each file is checked, and each key must be a label name
+    (lambda t, good: local_config(t, {"train": {"a": str(good), "b": str(t / "b.txt")}}, format="lines"),
+     "config key 'datasets.mine.source.files.train.b'"),
+    (lambda t, good: local_config(t, {"train": {"a": str(good), "c": str(good)}}, format="lines"),
+     "config key 'datasets.mine.source.files.train.c': 'c' is not one of datasets.mine.label_names"),
+    (lambda t, good: local_config(t, {"train": str(good)}, format="lines"),
+     "config key 'datasets.mine.source.files.train': format lines gives texts without labels"),
+    (lambda t, good: local_config(t, {"train": {"a": str(good), "b": str(good)}}, columns={"text": "body"}),
+     "train.csv:1: no column 'body'"),
 ])
 def test_preflight_names_the_problem(tmp_path, good_csv, make, named):
     if named == "config key 'device'":
@@ -55,6 +64,25 @@ def test_preflight_accepts_good_files_and_headerless_ones(tmp_path, good_csv):
     raw.write_text("1,some text\n")
     preflight(local_config(tmp_path, {"train": str(raw), "test": str(raw)}, header=False,
                            columns={"text": 1, "label": 0}))
+
+
+def test_preflight_accepts_per_class_files_without_a_test_split(tmp_path, good_csv):
+    neg, pos = tmp_path / "rt-polarity.neg", tmp_path / "rt-polarity.pos"
+    neg.write_bytes(b"caf\xe9 , dull\n")  # latin-1, no header: lines are not header-checked
+    pos.write_bytes(b"warm\n")
+    preflight(local_config(tmp_path, {"train": {"a": str(neg), "b": str(pos)}}, format="lines",
+                           encoding="latin-1"))
+    # per-class csv files need the text column but no label column (the key is the label)
+    preflight(local_config(tmp_path, {"train": {"a": str(good_csv), "b": str(good_csv)}},
+                           columns={"text": "review", "label": "absent"}))
+
+
+def test_source_files_flattens_per_class_mappings():
+    url = {"url": "https://x/a.csv", "sha256": ""}
+    assert source_files({"type": "local", "files": {"train": {"neg": "n", "pos": "p"}, "test": "t"}}) == {
+        "train.neg": "n", "train.pos": "p", "test": "t"}
+    assert source_files({"type": "url", "files": {"train": url, "test": {"neg": url}}}) == {
+        "train": url, "test.neg": url}
 
 
 def test_header_columns_of_each_format(tmp_path):

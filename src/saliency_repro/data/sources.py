@@ -1,7 +1,10 @@
 """Read every kind of source into one normalized, validated table per split.
 
-Sources: ``synthetic`` (the demo), ``local`` (csv, tsv, jsonl, parquet), ``url`` (downloaded
-with a sha256 check, then read as local) and ``huggingface`` (hub dataset, pinned revision).
+Sources: ``synthetic`` (the demo), ``local`` (csv, tsv, jsonl, parquet, lines), ``url``
+(downloaded with a sha256 check, then read as local) and ``huggingface`` (hub dataset, pinned
+revision). A local or url split may be one file per class (label name -> file, e.g. Pang & Lee's
+``rt-polarity.neg`` / ``.pos``); a missing test or validation split is carved from train, and
+``max_rows`` subsamples, keeping the class proportions unless ``stratify`` is false.
 Errors name the file and line: missing column, empty text, label outside the declared set,
 duplicate id, undecodable bytes. Nothing is dropped silently: with ``drop_invalid`` the dropped
 rows are counted per reason and logged, and the counts go to ``meta.json``.
@@ -25,6 +28,7 @@ import pandas as pd
 
 from saliency_repro.data import synthetic
 from saliency_repro.download import fetch, url_file_name
+from saliency_repro.preflight import check_layout, is_per_class
 
 LOG = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ DEFAULT_COLUMNS = {
 TEXT_FIELDS = {"classification": ("text",), "summarization": ("article", "summary")}
 LINE_FIELDS = {"summary"}
 OPTIONAL = {"id"}
+CLASS_COLUMN = "__class__"  # per-class files: the label, from the file's key
+LINES_COLUMN = "text"  # format lines: the one column
+TEST_STREAM = 1  # the test carving draws from default_rng([seed, TEST_STREAM]), validation from seed
 
 
 class DataError(ValueError):
@@ -49,9 +56,12 @@ class RawTable:
     frame: pd.DataFrame
     lines: list[int]
     line_word: str = "line"
+    names: list[str] | None = None  # per row, when the rows come from several files
+    default_ids: list[str] | None = None  # ids where the file has none (else split-rownumber)
 
     def where(self, i: int) -> str:
-        return f"{self.name}:{self.lines[i]}" if self.line_word == "line" else f"{self.name} {self.line_word} {self.lines[i]}"
+        name = self.names[i] if self.names else self.name
+        return f"{name}:{self.lines[i]}" if self.line_word == "line" else f"{name} {self.line_word} {self.lines[i]}"
 
 
 @dataclass
@@ -104,6 +114,8 @@ def read_file(path: str | Path, options: dict[str, Any]) -> RawTable:
     text = _decode(path, options.get("encoding"))
     if fmt == "jsonl":
         return _read_jsonl(path, text)
+    if fmt == "lines":
+        return _read_lines(path, text)
     delimiter = options.get("delimiter")
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff(text)
@@ -136,14 +148,54 @@ def _read_delimited(path: Path, text: str, delimiter: str, header: bool) -> RawT
         columns = list(range(width))
     for record, line in zip(rows, lines, strict=True):
         if len(record) != len(columns):
-            raise DataError(f"{path}:{line}: {len(record)} fields, expected {len(columns)} (delimiter {delimiter!r})")
+            # a quote that is never closed swallows the following lines into one field
+            hint = "; an unclosed quote joins lines" if any("\n" in f for f in record) else ""
+            raise DataError(f"{path}:{line}: {len(record)} fields, expected {len(columns)} "
+                            f"(delimiter {delimiter!r}{hint})")
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
     return RawTable(str(path), frame, lines)
 
 
+def _physical_lines(text: str) -> list[str]:
+    r"""Lines split on ``\n`` only: ``str.splitlines`` also splits on \x85, \x0c, \u2028 and
+    the like, which latin-1 text (MR polarity) and JSON strings may hold, shifting line numbers."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _read_lines(path: Path, text: str) -> RawTable:
+    """``format: lines``: every non-empty line is one text (no header, no columns)."""
+    numbered = [(n, line) for n, line in enumerate(_physical_lines(text), start=1) if line.strip()]
+    frame = pd.DataFrame({LINES_COLUMN: [line for _, line in numbered]}, dtype=object)
+    return RawTable(str(path), frame, [n for n, _ in numbered])
+
+
+def _read_per_class(split: str, mapping: dict, options: dict, label_names: list[str]) -> RawTable:
+    """One file per class, concatenated in mapping order: each row gets its file's key as label
+    (as its index, so a label named "1" is not read as index 1) and keeps its own file and line
+    for error messages; generated ids are split-label-line."""
+    tables = [read_file(path, options) for path in mapping.values()]
+    words = {t.line_word for t in tables}
+    if len(words) > 1:
+        raise DataError(f"{', '.join(t.name for t in tables)}: the files of one split need one format")
+    columns = {**DEFAULT_COLUMNS["classification"], **(options.get("columns") or {})}
+    defaults = [[f"{split}-{label}-{n:06d}" for n in t.lines] for t, label in zip(tables, mapping, strict=True)]
+    some_have_ids = any(columns["id"] in t.frame.columns for t in tables)
+    for table, label, ids in zip(tables, mapping, defaults, strict=True):
+        for ref in columns["text"] if isinstance(columns["text"], list) else [columns["text"]]:
+            _require_column(table, ref, "text")
+        table.frame[CLASS_COLUMN] = label_names.index(label)
+        if some_have_ids and columns["id"] not in table.frame.columns:
+            table.frame[columns["id"]] = ids  # a file without ids beside files with them
+    return RawTable(
+        ", ".join(t.name for t in tables), pd.concat([t.frame for t in tables], ignore_index=True),
+        [n for t in tables for n in t.lines], words.pop(), names=[t.name for t in tables for _ in t.lines],
+        default_ids=[i for ids in defaults for i in ids],
+    )
+
+
 def _read_jsonl(path: Path, text: str) -> RawTable:
     records, lines = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_physical_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -236,7 +288,7 @@ def normalize(
     if use_column and (columns["id"] in table.frame.columns or "id" in (source.get("columns") or {})):
         out["id"] = _column(table, columns["id"], "id").map(str.strip).to_numpy()
     else:
-        out["id"] = [f"{split}-{i:06d}" for i in range(n)]
+        out["id"] = table.default_ids or [f"{split}-{i:06d}" for i in range(n)]
     for name in TEXT_FIELDS[task]:
         # a summary keeps its line breaks: CNN/DM has one highlight per line, the sentence
         # boundaries ROUGE-Lsum needs (tokenization splits on any whitespace, so nothing else
@@ -315,34 +367,35 @@ def load_source(
     kind = source["type"]
     provenance: dict[str, Any] = {"type": kind}
     reports: dict[str, SplitReport] = {}
+    files: dict = {}
     if kind == "synthetic":
         splits = synthetic.generate(source, seed)
         provenance["generator"] = source["generator"]
         for split, frame in splits.items():
             reports[split] = SplitReport(rows_read=len(frame))
     elif kind in ("local", "url"):
+        check_layout(f"datasets.{name}", dataset)
         files = dict(source["files"])
         if kind == "url":
             files, provenance["files"] = _download(name, files, downloads_dir, mirror)
         else:
-            provenance["files"] = {s: str(p) for s, p in files.items()}
-        splits = {}
-        for split, path in files.items():
-            reports[split] = SplitReport()
-            options = {**source, **source.get("split_options", {}).get(split, {})}
-            splits[split] = normalize(read_file(path, options), task, options, label_names, split, reports[split])
+            provenance["files"] = {s: _as_strings(p) for s, p in files.items()}
+        splits = {s: _read_local_split(s, p, dataset, reports) for s, p in files.items()}
     elif kind == "huggingface":
         splits, provenance["hub"] = _load_hub(source, task, label_names, reports)
     else:  # the schema makes this unreachable
         raise ValueError(f"unknown source type {kind!r}")
-    _check_splits(name, dataset, splits, files if kind in ("local", "url") else {})
-    provenance["split_overlap"] = _split_overlap(name, dataset, splits, files if kind in ("local", "url") else {})
+    stratify = _stratified(dataset)
+    if "test" not in splits:  # first, so that validation comes from what is left
+        n_test = max(1, int(len(splits["train"]) * source.get("test_fraction", 0.2) + 0.5))
+        _carve_split(name, "test", splits, n_test, np.random.default_rng([seed, TEST_STREAM]), stratify, provenance)
+    _check_splits(name, dataset, splits, files)
+    provenance["split_overlap"] = _split_overlap(name, dataset, splits, files)
     if "validation" not in splits:
-        splits["train"], splits["validation"] = _carve_validation(splits["train"], seed)
-        provenance["validation_from_train"] = len(splits["validation"])
-        LOG.info("%s: no validation split; carved %d rows from train", name, len(splits["validation"]))
+        n_val = max(1, min(1000, len(splits["train"]) // 10))
+        _carve_split(name, "validation", splits, n_val, np.random.default_rng(seed), stratify, provenance)
     if source.get("max_rows"):
-        splits = {s: _subsample(f, source["max_rows"], seed) for s, f in splits.items()}
+        splits = {s: _subsample(f, source["max_rows"], seed, stratify) for s, f in splits.items()}
     dropped = {s: dict(r.dropped) for s, r in reports.items() if r.dropped}
     for split, counts in dropped.items():
         LOG.warning("%s/%s: dropped rows %s (drop_invalid is on)", name, split, counts)
@@ -355,8 +408,32 @@ def load_source(
     return splits, meta
 
 
+def _read_local_split(split: str, spec: Any, dataset: dict, reports: dict[str, SplitReport]) -> pd.DataFrame:
+    """One local (or downloaded) split: a file, or one file per class (``spec`` a mapping)."""
+    source = dataset["source"]
+    options = {**source, **source.get("split_options", {}).get(split, {})}
+    reports[split] = SplitReport()
+    if isinstance(spec, dict):
+        # the label is the file's key; lines have one column and ids from file and line
+        lines = options.get("format") == "lines"
+        columns = {} if lines else {k: v for k, v in (options.get("columns") or {}).items() if k != "label"}
+        options.update(columns={**columns, "label": CLASS_COLUMN}, label_values=None,
+                       ids="row" if lines else options.get("ids", "column"))
+        table = _read_per_class(split, spec, options, dataset["label_names"])
+    else:
+        table = read_file(spec, options)
+    return normalize(table, dataset["task"], options, dataset.get("label_names"), split, reports[split])
+
+
+def _as_strings(spec: Any) -> Any:
+    return {k: str(v) for k, v in spec.items()} if isinstance(spec, dict) else str(spec)
+
+
 def _where(name: str, split: str, files: dict) -> str:
-    return str(files[split]) if split in files else f"dataset {name!r}, split {split}"
+    if split not in files:
+        return f"dataset {name!r}, split {split}"
+    spec = files[split]
+    return ", ".join(str(p) for p in spec.values()) if isinstance(spec, dict) else str(spec)
 
 
 def _check_splits(name: str, dataset: dict, splits: dict[str, pd.DataFrame], files: dict) -> None:
@@ -410,12 +487,20 @@ def _download(name: str, files: dict, downloads_dir, mirror) -> tuple[dict, dict
         raise ValueError("url sources need a downloads directory")
     local, record = {}, {}
     for split, spec in files.items():
-        dest = Path(downloads_dir) / name / url_file_name(spec["url"])
-        fetched = fetch(spec["url"], spec["sha256"], dest, mirror)
-        local[split] = fetched.path
-        record[split] = {"url": spec["url"], "sha256": fetched.sha256, "origin": fetched.origin,
-                         "pinned": bool(spec["sha256"])}
+        if is_per_class(spec, "url"):
+            got = {label: _fetch_one(name, one, downloads_dir, mirror) for label, one in spec.items()}
+            local[split] = {label: path for label, (path, _) in got.items()}
+            record[split] = {label: rec for label, (_, rec) in got.items()}
+        else:
+            local[split], record[split] = _fetch_one(name, spec, downloads_dir, mirror)
     return local, record
+
+
+def _fetch_one(name: str, spec: dict, downloads_dir, mirror) -> tuple[Path, dict]:
+    dest = Path(downloads_dir) / name / url_file_name(spec["url"])
+    fetched = fetch(spec["url"], spec["sha256"], dest, mirror)
+    return fetched.path, {"url": spec["url"], "sha256": fetched.sha256, "origin": fetched.origin,
+                          "pinned": bool(spec["sha256"])}
 
 
 def _load_hub(source: dict, task: str, label_names, reports) -> tuple[dict, dict]:
@@ -448,17 +533,70 @@ def _hub_revision(path: str, revision: str | None) -> str | None:
         return None
 
 
-def _carve_validation(train: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    n_val = max(1, min(1000, len(train) // 10))
-    order = np.random.default_rng(seed).permutation(len(train))
-    val_idx = np.sort(order[:n_val])
-    mask = np.zeros(len(train), dtype=bool)
-    mask[val_idx] = True
-    return train[~mask].reset_index(drop=True), train[mask].reset_index(drop=True)
+def _stratified(dataset: dict) -> bool:
+    """Whether draws keep the class proportions: classification from files or the hub, unless
+    ``stratify: false`` (a uniform draw left TREC's rarest class with 37 rows). The synthetic
+    corpora are balanced by construction and keep their uniform draw."""
+    source = dataset["source"]
+    return (dataset["task"] == "classification" and source["type"] != "synthetic"
+            and source.get("stratify", True))
 
 
-def _subsample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+def allocate(counts: np.ndarray, n: int) -> np.ndarray:
+    """Rows per class for a draw of ``n`` of ``sum(counts)`` rows: largest-remainder shares of
+    the proportional quotas, at least one row of every class present when ``n`` allows it."""
+    counts = np.asarray(counts, dtype=np.int64)
+    quota = counts * n / counts.sum()
+    alloc = np.floor(quota).astype(np.int64)
+    if n >= np.count_nonzero(counts):
+        alloc = np.where(counts > 0, np.maximum(alloc, 1), 0)
+    for c in np.argsort(-(quota - np.floor(quota)), kind="stable"):
+        if alloc.sum() >= n:
+            break
+        if alloc[c] < np.ceil(quota[c]):
+            alloc[c] += 1
+    while alloc.sum() > n:  # the minimum of one row went over n: take from the most over quota
+        alloc[np.argmax(np.where(alloc > 1, alloc - quota, -np.inf))] -= 1
+    return alloc
+
+
+def _stratified_rows(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted row indices of a seeded draw of ``n`` rows with :func:`allocate`'s class counts."""
+    classes, counts = np.unique(labels, return_counts=True)
+    picked = [rng.choice(np.flatnonzero(labels == c), size=k, replace=False)
+              for c, k in zip(classes, allocate(counts, n), strict=True)]
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+
+
+def _carve_split(name: str, split: str, splits: dict[str, pd.DataFrame], n: int, rng: np.random.Generator,
+                 stratify: bool, provenance: dict) -> None:
+    """A split the source does not have, carved off train; recorded as ``{split}_from_train`` in
+    meta.json and logged, so that nobody takes it for the dataset's own split."""
+    splits["train"], splits[split] = _carve(splits["train"], n, rng, stratify)
+    provenance[f"{split}_from_train"] = len(splits[split])
+    LOG.info("%s: no %s split; carved %d rows from train", name, split, len(splits[split]))
+
+
+def _carve(frame: pd.DataFrame, n: int, rng: np.random.Generator, stratify: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``n`` seeded rows off ``frame`` (a missing test or validation split); both parts
+    keep the file order."""
+    n = min(n, len(frame))
+    if stratify:
+        idx = _stratified_rows(frame["label"].to_numpy(), n, rng)
+    else:
+        idx = rng.permutation(len(frame))[:n]
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[idx] = True
+    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
+
+
+def _subsample(frame: pd.DataFrame, n: int, seed: int, stratify: bool) -> pd.DataFrame:
+    """``max_rows``: a seeded subset of ``n`` rows in file order."""
     if len(frame) <= n:
         return frame
-    idx = np.sort(np.random.default_rng(seed).choice(len(frame), size=n, replace=False))
+    rng = np.random.default_rng(seed)
+    if stratify:
+        idx = _stratified_rows(frame["label"].to_numpy(), n, rng)
+    else:
+        idx = np.sort(rng.choice(len(frame), size=n, replace=False))
     return frame.iloc[idx].reset_index(drop=True)
