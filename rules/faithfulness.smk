@@ -49,7 +49,7 @@ rule faithfulness_metrics:
         run=f"{FAITH}/{{dataset}}/{{sample_set}}/run.json",
     params:
         cfg=config_part(FAITH_CFG, "bins", "perturbation", "curve_points", "batch_size", "n_samples"),
-        k_grid=config["saliency"]["k"],
+        k_grid=lambda w: display_k(w.dataset),
         rank_by=config["saliency"]["rank_by"],
         explained_class=config["saliency"]["explained_class"],
         max_length=config["classifier"]["max_length"],
@@ -75,7 +75,7 @@ rule faithfulness_table:
     params:
         stem=lambda w: f"{LU}/faithfulness_metrics_{w.dataset}",
         cfg=config_part(FAITH_CFG, "bins"),
-        k_grid=config["saliency"]["k"],
+        k_grid=lambda w: display_k(w.dataset),
         caption=lambda w: caption_for(RUN, (
             f"Automated faithfulness metrics of each saliency method, mean over the correctly "
             f"classified {w.dataset} samples: ERASER comprehensiveness (higher = more faithful) and "

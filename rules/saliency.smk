@@ -1,7 +1,7 @@
 # Lu et al. steps 2-3: the seven saliency methods and a random baseline at word level, the
 # top-k displays the crowd sees, Tables 1-2, Figure 4 and the planted-rationale check.
 
-from saliency_repro.saliency.settings import saliency_settings_note  # noqa: E402
+from saliency_repro.saliency.settings import dataset_display_size, saliency_settings_note  # noqa: E402, F401
 
 # The attribution settings (input space, LIME variant, explained class, piece -> word rule),
 # appended to every caption of a table built on the saliency scores.
@@ -53,7 +53,8 @@ rule make_displays:
     output:
         f"{R}/saliency/{{dataset}}/{{sample_set}}/displays.parquet",
     params:
-        k=config["saliency"]["k"],
+        k=lambda w: display_k(w.dataset),
+        k_key=lambda w: display_size_key(w.dataset, "k"),
         rank_by=config["saliency"]["rank_by"],
     log:
         f"{R}/logs/make_displays/{{dataset}}_{{sample_set}}.log",
@@ -70,10 +71,11 @@ rule saliency_overlap_table:
         table_files(f"{F}/lu2024/method_overlap_{{dataset}}", LU_REPORT),
     params:
         kind="overlap",
-        k=config["saliency"]["overlap_k"],
+        k=lambda w: overlap_k(w.dataset),
+        k_key=lambda w: display_size_key(w.dataset, "overlap_k"),
         rank_by=config["saliency"]["rank_by"],
         caption=lambda wc: caption_for(RUN, (
-            f"Overlap rate (%) of the top-{config['saliency']['overlap_k']} words of every pair "
+            f"Overlap rate (%) of the top-{overlap_k(wc.dataset)} words of every pair "
             f"of saliency methods, mean over the correctly classified {wc.dataset} samples. "
             f"{SALIENCY_NOTE}"
         )),
@@ -112,7 +114,7 @@ rule rationale_recall_table:
     params:
         kind="rationale",
         sample_sets=SAMPLE_SETS,
-        k=config["saliency"]["k"],
+        k=lambda w: display_k(w.dataset),
         rank_by=config["saliency"]["rank_by"],
         caption=lambda wc: caption_for(RUN, (
             f"Recall@k and AUPRC of each saliency method against the planted cue words "

@@ -7,4 +7,4 @@ setup_logging(snakemake.log[0], job=snakemake)
 from saliency_repro.saliency.steps import displays_step  # noqa: E402
 
 displays_step(snakemake.input.word_scores, snakemake.input.samples, snakemake.output[0],
-              snakemake.params.k, snakemake.params.rank_by)
+              snakemake.params.k, snakemake.params.rank_by, snakemake.params.k_key)

@@ -54,6 +54,11 @@ BAD_CONFIGS = [
     ("summarizer.decoding.min_length", 50, "summarizer.decoding.min_length"),
     ("datasets.summaries.label_names", ["a", "b"], "datasets.summaries.label_names"),
     ("datasets", {}, "'datasets'"),
+    ("datasets.topic.saliency.k", [10, 5], "datasets.topic.saliency.k"),   # per-dataset grid
+    ("datasets.topic.saliency.k", [0, 5], "datasets.topic.saliency.k"),
+    ("datasets.topic.saliency.overlap_k", 0, "datasets.topic.saliency.overlap_k"),
+    ("datasets.topic.saliency.ks", [5], "ks"),
+    ("datasets.summaries.saliency.k", [5], "datasets.summaries.saliency"),
     ("datasets.topic.crowd_sources", [{"name": "sim", "type": "simulated"},
                                       {"name": "sim", "type": "simulated"}],
      "datasets.topic.crowd_sources"),
@@ -144,3 +149,13 @@ def test_numeric_strings_from_the_command_line_are_coerced(demo_config):
     validate_config(cfg)
     assert cfg["saliency"]["k"] == [5, 10, 20] and cfg["crowd"]["alpha"] == 0.01
     assert isinstance(cfg["saliency"]["k"][1], int)
+
+
+def test_a_dataset_may_have_its_own_display_sizes(demo_config):
+    from saliency_repro.saliency.settings import dataset_display_size
+
+    demo_config["datasets"]["topic"]["saliency"] = {"k": [1, 2, 4], "overlap_k": 3}
+    validate_config(demo_config)
+    assert dataset_display_size(demo_config, "topic", "k") == ([1, 2, 4], "datasets.topic.saliency.k")
+    assert dataset_display_size(demo_config, "topic", "overlap_k") == (3, "datasets.topic.saliency.overlap_k")
+    assert dataset_display_size(demo_config, "sentiment", "k") == (demo_config["saliency"]["k"], "saliency.k")

@@ -120,3 +120,12 @@ def test_figure_renders():
     assert len(fig.axes[0].get_legend().get_texts()) == 2  # random left out, as in the paper
     empty = top_words_figure(ws.iloc[0:0], None, 5)
     assert empty is not None
+
+
+def test_figure_sample_is_longer_than_k():
+    samples = pd.DataFrame({"id": ["a", "b", "c"], "label": [0, 0, 1],
+                            "text": ["ridiculous", "dull and long and slow", "a fine film indeed"]})
+    assert pick_figure_sample(samples, k=3) == "b"        # first label, more than 3 words
+    assert pick_figure_sample(samples, k=4) == "b"        # 5 words: still longer than k
+    assert pick_figure_sample(samples, k=5) == "b"        # nothing longer than k: the longest
+    assert pick_figure_sample(samples.iloc[[0, 2]], k=1) == "c"

@@ -119,9 +119,12 @@ def check_cross_references(config: dict[str, Any]) -> None:
     for name, ds in config.get("datasets", {}).items():
         _check_dataset(f"datasets.{name}", ds)
     _check_methods(config)
-    ks = config.get("saliency", {}).get("k", [])
-    if ks and sorted(set(ks)) != list(ks):
-        raise ConfigError("config key 'saliency.k': must be strictly increasing")
+    grids = [("saliency.k", config.get("saliency", {}).get("k", []))]
+    grids += [(f"datasets.{name}.saliency.k", ds["saliency"]["k"])
+              for name, ds in config["datasets"].items() if "k" in ds.get("saliency", {})]
+    for key, ks in grids:
+        if ks and sorted(set(ks)) != list(ks):
+            raise ConfigError(f"config key '{key}': must be strictly increasing, got {list(ks)}")
     decoding = config.get("summarizer", {}).get("decoding", {})
     if decoding.get("min_length", 0) > decoding.get("max_length", float("inf")):
         raise ConfigError(
@@ -153,10 +156,11 @@ def _check_dataset(key: str, ds: dict[str, Any]) -> None:
     if ds["task"] == "classification" and not ds.get("label_names"):
         raise ConfigError(f"config key '{key}.label_names': required for classification")
     if ds["task"] == "summarization":
-        for extra in ("label_names", "crowd_sources"):
+        for extra in ("label_names", "crowd_sources", "saliency"):
             if ds.get(extra):
                 raise ConfigError(f"config key '{key}.{extra}': a summarization dataset has no "
-                                  f"labels or crowd; remove the key")
+                                  f"labels, crowd or crowd displays; remove the key (its deletion "
+                                  f"sizes are counterfactual.k)")
     names = [src.get("name") for src in ds.get("crowd_sources", [])]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -171,3 +171,14 @@ def saliency_settings_note(cfg: Mapping[str, Any] | None) -> str:
         words.append("one draw per word (RANDOM)")
     parts.append("word score: " + ", ".join(words))
     return "saliency settings: " + "; ".join(parts) + "."
+
+
+def dataset_display_size(config: Mapping[str, Any], dataset: str, key: str) -> tuple[Any, str]:
+    """``saliency.k`` or ``saliency.overlap_k`` as it applies to ``dataset``, with the config key
+    it came from (for warnings): the dataset's own ``datasets.<name>.saliency`` value when set,
+    else the global one. Short-text corpora need their own grid: at k = 40 nearly every SST-2
+    display is the whole sentence, and every method shows the same words."""
+    own = config["datasets"][dataset].get("saliency") or {}
+    if key in own:
+        return own[key], f"datasets.{dataset}.saliency.{key}"
+    return config["saliency"][key], f"saliency.{key}"

@@ -27,13 +27,15 @@ def attribute_step(samples: str, model_dir: str, out: str, diagnostics: str, cfg
     write_json(diagnostics, diag)
 
 
-def displays_step(word_scores: str, samples: str, out: str, ks: list[int], rank_by: str) -> None:
-    """``make_displays``: every method x k display in the released format."""
+def displays_step(word_scores: str, samples: str, out: str, ks: list[int], rank_by: str,
+                  k_key: str = "saliency.k") -> None:
+    """``make_displays``: every method x k display in the released format (``k_key``: the
+    config key the grid came from, for the warning)."""
     from saliency_repro.saliency.attribute import make_displays
 
     ws = pd.read_parquet(word_scores)
     for k in ks:
-        warn_k_beyond_texts(ws, k, "saliency.k")
+        warn_k_beyond_texts(ws, k, k_key)
     write_parquet(make_displays(ws, pd.read_parquet(samples), ks, rank_by), out)
 
 
@@ -52,12 +54,13 @@ def warn_k_beyond_texts(word_scores: pd.DataFrame, k: int, key: str) -> int:
     return short
 
 
-def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str) -> None:
+def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str,
+                 k_key: str = "saliency.overlap_k") -> None:
     """``method_overlap`` (Table 1) over the correctly classified evaluation samples."""
     from saliency_repro.saliency.tables import overlap_table
 
     ws = pd.read_parquet(word_scores)
-    warn_k_beyond_texts(ws, k, "saliency.overlap_k")
+    warn_k_beyond_texts(ws, k, k_key)
     df = overlap_table(ws, k, rank_by)
     if df.empty or len(df.columns) == 1:
         df = pd.DataFrame({"method": ["(no evaluation samples: no overlap computed)"]})
@@ -87,7 +90,7 @@ def figure_step(word_scores: str, samples: str, stem: str, k: int, label_names: 
     from saliency_repro.saliency.tables import pick_figure_sample, top_words_figure
 
     s = pd.read_parquet(samples)
-    sid = pick_figure_sample(s)
+    sid = pick_figure_sample(s, k)
     label, cues, distractors = "", (), ()
     if sid is not None:
         row = s.set_index("id").loc[sid]

@@ -131,16 +131,21 @@ def rationale_table(word_scores: pd.DataFrame, samples: pd.DataFrame, ks: Sequen
     return pd.DataFrame(rows)
 
 
-def pick_figure_sample(samples: pd.DataFrame, max_words: int = 70) -> str | None:
+def pick_figure_sample(samples: pd.DataFrame, k: int = 5, max_words: int = 70) -> str | None:
     """The text shown in Figure 4: the first correct sample of the first label (the paper shows
-    a negative review) with at most ``max_words`` words, else the shortest one."""
+    a negative review) with more than ``k`` and at most ``max_words`` words, else the shortest
+    text longer than ``k``, else the longest. A text of ``k`` words or fewer would show every
+    word marked by every method, which says nothing about the methods."""
     if samples.empty:
         return None
     df = samples.assign(_n=samples["text"].astype(str).str.split().str.len())
-    short = df[df["_n"] <= max_words].sort_values(["label", "id"])
-    if len(short):
-        return str(short.iloc[0]["id"])
-    return str(df.sort_values(["_n", "id"]).iloc[0]["id"])
+    longer = df[df["_n"] > k]
+    fits = longer[longer["_n"] <= max_words].sort_values(["label", "id"])
+    if len(fits):
+        return str(fits.iloc[0]["id"])
+    if len(longer):
+        return str(longer.sort_values(["_n", "id"]).iloc[0]["id"])
+    return str(df.sort_values(["_n", "id"], ascending=[False, True]).iloc[0]["id"])
 
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "*", "X"]
