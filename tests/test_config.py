@@ -53,6 +53,7 @@ BAD_CONFIGS = [
     ("datasets.topic.source.cues_per_doc", [2, 30], "datasets.topic.source.cues_per_doc"),
     ("summarizer.decoding.min_length", 50, "summarizer.decoding.min_length"),
     ("datasets.summaries.label_names", ["a", "b"], "datasets.summaries.label_names"),
+    ("datasets.topic.label_names", ["a", "b"], "datasets.topic.label_names"),  # 4 classes (IndexError later)
     ("datasets", {}, "'datasets'"),
     ("datasets.topic.saliency.k", [10, 5], "datasets.topic.saliency.k"),   # per-dataset grid
     ("datasets.topic.saliency.k", [0, 5], "datasets.topic.saliency.k"),

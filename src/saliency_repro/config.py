@@ -175,6 +175,14 @@ def _check_dataset(key: str, ds: dict[str, Any]) -> None:
             f"config key '{key}.source.generator': {src['generator']!r} does not "
             f"produce a {ds['task']} corpus (use one of {sorted(expected[ds['task']])})"
         )
+    if ds["task"] == "classification":
+        from saliency_repro.data.synthetic import label_names
+
+        classes = label_names(src["generator"])
+        if len(ds["label_names"]) != len(classes):
+            raise ConfigError(
+                f"config key '{key}.label_names': {len(ds['label_names'])} names, but the "
+                f"{src['generator']!r} corpus has {len(classes)} classes ({', '.join(classes)})")
     if src.get("min_words", 0) > src.get("max_words", float("inf")):
         raise ConfigError(f"config key '{key}.source.min_words': {src['min_words']} is larger than "
                           f"max_words ({src['max_words']})")
