@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -160,3 +161,13 @@ def test_a_dataset_may_have_its_own_display_sizes(demo_config):
     assert dataset_display_size(demo_config, "topic", "k") == ([1, 2, 4], "datasets.topic.saliency.k")
     assert dataset_display_size(demo_config, "topic", "overlap_k") == (3, "datasets.topic.saliency.overlap_k")
     assert dataset_display_size(demo_config, "sentiment", "k") == (demo_config["saliency"]["k"], "saliency.k")
+
+
+def test_check_config_names_the_line_snakemake_does_not(tmp_path, capsys, repo):
+    from saliency_repro.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: demo\nseed: 1\ndatasets: [a,\n  b: c\n")
+    assert main(["check-config", str(bad)]) == 2
+    assert re.search(rf"{re.escape(str(bad))}:\d+: not valid YAML", capsys.readouterr().err)
+    assert main(["check-config", "--no-device", str(repo / "config.yaml")]) == 0

@@ -9,6 +9,7 @@ files, and with ``--verify`` recompute every sha256 on the chain.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +74,23 @@ def _lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_config(args: argparse.Namespace) -> int:
+    """What the workflow checks at start, for config files Snakemake itself reads first: a YAML
+    syntax error in a ``--configfile`` reaches the user as Snakemake's "Config file is not valid
+    JSON or YAML", without file or line."""
+    from saliency_repro.config import ConfigError, load_config
+    from saliency_repro.preflight import preflight
+
+    try:
+        for path in args.paths:
+            preflight(load_config(path), local_exec=not args.no_device)
+            print(f"{path}: ok")
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="saliency-repro", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print the tree as JSON")
     p.add_argument("--provenance-dir", help="default: the */*/provenance folder holding the record")
     p.set_defaults(func=_lineage)
+    p = sub.add_parser("check-config", help="check config files as the workflow does, naming file and line")
+    p.add_argument("paths", nargs="+", help="YAML config files (each checked on its own)")
+    p.add_argument("--no-device", action="store_true", help="do not check that the configured GPU exists here")
+    p.set_defaults(func=_check_config)
     args = parser.parse_args(argv)
     return args.func(args)
 
