@@ -18,6 +18,8 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from saliency_repro.config import (  # noqa: E402
+    ConfigError,
+    check_command_line_overrides,
     check_cross_references,
     explain_config_errors,
     read_config_file,
@@ -29,8 +31,11 @@ from saliency_repro.reporting import caption_for  # noqa: E402, F401 (used by th
 
 
 # Duplicated keys (YAML keeps the last one silently) and syntax errors name the file and line.
-for _path in [Path(workflow.basedir) / "config.yaml", *workflow.config_settings.configfiles]:
-    read_config_file(_path)
+try:
+    for _path in [Path(workflow.basedir) / "config.yaml", *workflow.config_settings.configfiles]:
+        read_config_file(_path)
+except ConfigError as _error:
+    sys.exit(f"Error: {_error}")
 
 
 configfile: Path(workflow.basedir) / "config.yaml"
@@ -43,10 +48,16 @@ if workflow.config_settings.configfiles:
     config.update(copy.deepcopy(dict(workflow.config_settings.overwrite_config)))
 
 
-explain_config_errors(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
-validate(config, "schemas/config.schema.yaml")
-check_cross_references(config)
-preflight(config, local_exec=workflow.local_exec)
+# A bad value stops the run before any job with one line naming the key (file, line), not a
+# traceback through this file.
+try:
+    check_command_line_overrides(workflow.config_settings.config)
+    explain_config_errors(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
+    validate(config, "schemas/config.schema.yaml")
+    check_cross_references(config)
+    preflight(config, local_exec=workflow.local_exec)
+except ConfigError as _error:
+    sys.exit(f"Error: {_error}")
 
 ARTIFACTS = ArtifactRegistry()
 

@@ -171,3 +171,13 @@ def test_check_config_names_the_line_snakemake_does_not(tmp_path, capsys, repo):
     assert main(["check-config", str(bad)]) == 2
     assert re.search(rf"{re.escape(str(bad))}:\d+: not valid YAML", capsys.readouterr().err)
     assert main(["check-config", "--no-device", str(repo / "config.yaml")]) == 0
+
+
+def test_an_empty_mapping_on_the_command_line_is_refused():
+    from saliency_repro.config import check_command_line_overrides
+
+    check_command_line_overrides({"saliency": {"k": ["5", "10"]}, "seed": 3})
+    with pytest.raises(ConfigError, match="'datasets': an empty mapping"):
+        check_command_line_overrides({"datasets": {}})
+    with pytest.raises(ConfigError, match="'crowd.platform': an empty mapping"):
+        check_command_line_overrides({"crowd": {"alpha": 0.1, "platform": {}}})

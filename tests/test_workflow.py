@@ -3,6 +3,7 @@ end-to-end run of the whole DAG on a reduced demo config in a temporary director
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,8 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 REDUCED = {
     "datasets": {
         "sentiment": {"source": {"n_train": 300, "n_validation": 40, "n_test": 120}},
-        "topic": {"source": {"n_train": 400, "n_validation": 40, "n_test": 120}},
+        "topic": {"source": {"n_train": 400, "n_validation": 40, "n_test": 120},
+                  "saliency": {"k": [4, 8, 16]}},  # a dataset's own display sizes
         "summaries": {"source": {"n_train": 600, "n_validation": 40, "n_test": 30}},
     },
     "saliency": {"n_samples": 12, "k": [5, 10, 20], "ig_steps": 8, "ig_internal_batch_size": 8,
@@ -60,12 +62,15 @@ def test_lint_reports_nothing():
 @pytest.mark.parametrize(
     ("override", "named"),
     [("seed=abc", "config key 'seed'"), ("device=tpu", "config key 'device'"),
-     ("colour=blue", "'colour' was unexpected")],
+     ("colour=blue", "'colour' was unexpected"),
+     ("datasets={}", "config key 'datasets': an empty mapping given with --config changes nothing"),
+     ("datasets={topic: {saliency: {k: [8, 4]}}}", "config key 'datasets.topic.saliency.k'")],
 )
 def test_bad_config_on_the_command_line_stops_before_any_job(tmp_path, override, named):
     result = run_snakemake(["-n", "--cores", "1", "--config", override], tmp_path)
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr  # one line, no traceback
     assert not (tmp_path / "results").exists()
 
 
@@ -78,6 +83,8 @@ def test_end_to_end_reduced_demo(tmp_path):
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
 
     figures = tmp_path / "paper_figures" / "demo"
+    topic_k = pd.read_csv(figures / "lu2024" / "crowd_scores_topic_simulated.csv").columns
+    assert [c for c in topic_k if c.endswith("Words")] == ["4 Words", "8 Words", "16 Words"]
     index = pd.read_csv(figures / "index.csv", keep_default_na=False)
     listed = set(index["artifact"])
     expected = {
@@ -85,7 +92,7 @@ def test_end_to_end_reduced_demo(tmp_path):
         "method_overlap", "method_table", "top_words_figure", "rationale_recall", "classifier_metrics",
         "crowd_scores", "flip_counts", "flip_histogram", "flip_example", "misclassified_counts",
         "task_example", "expert_agreement", "significance", "aggregation_agreement", "claims",
-        "crowd_coverage", "faithfulness_metrics", "metric_comparison", "metric_agreement",
+        "crowd_coverage", "crowd_exclusions", "faithfulness_metrics", "metric_comparison", "metric_agreement",
         "faithfulness_claims",
         # Tuckey et al.
         "summary_example", "lrp_word_map", "lrp_map_matrix", "rouge", "lrp_similarity",
@@ -140,6 +147,8 @@ def test_end_to_end_reduced_demo(tmp_path):
          {"crowd_scores", "crowd_flips", "crowd_misclassified", "artifact_index"}),
         ({"crowd": {"significance": {"permutations": 999}}},
          {"crowd_significance", "claims_lu2024", "artifact_index"}),
+        ({"datasets": {"topic": {"saliency": {"overlap_k": 15}}}},
+         {"saliency_overlap_table", "artifact_index"}),
     ]:
         edited = tmp_path / "edited.yaml"
         edited.write_text(yaml.safe_dump(deep_merge(config, edit)))
@@ -164,28 +173,64 @@ def planned_rules(dry_run_output: str) -> set[str]:
     return rules
 
 
+def start_snakemake(targets: list[str], config_path: Path, cwd: Path) -> subprocess.Popen:
+    """A workflow run in its own process group, to be killed as Ctrl-C or a cluster would."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1"}
+    return subprocess.Popen(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(cwd), *targets, "--cores", "2",
+         "--configfile", str(config_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+
+
+def kill_when(proc: subprocess.Popen, ready, timeout: float = 900) -> None:
+    """SIGTERM the run's process group as soon as ``ready()`` holds."""
+    import signal
+    import time
+
+    deadline = time.time() + timeout
+    while not ready():
+        assert proc.poll() is None, "the run ended before it could be killed: " + proc.stdout.read()[-3000:]
+        assert time.time() < deadline, "the moment to kill never came"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=120)
+    assert proc.returncode != 0
+
+
 @pytest.mark.slow
-def test_two_clean_runs_write_identical_tables_and_figures(tmp_path):
-    """Repeatable: a small part of the DAG (data, tokenizer, classifier, attribution, crowd,
-    tables, figures) run twice from scratch gives byte-identical files."""
+def test_a_killed_and_resumed_run_writes_the_tables_of_an_uninterrupted_one(tmp_path):
+    """Repeatable, and resumable: a small part of the DAG (data, tokenizer, classifier,
+    attribution, crowd, tables, figures) run from scratch twice gives byte-identical files, also
+    when the second run is killed during training (it resumes from its checkpoint) and again
+    during attribution (the job starts over), and is then restarted with the same command."""
     import hashlib
 
     reduced = deep_merge(yaml.safe_load((REPO / "config.yaml").read_text()), REDUCED)
     reduced["datasets"] = {"sentiment": reduced["datasets"]["sentiment"]}
-    reduced["classifier"]["epochs"] = 2
+    reduced["classifier"]["epochs"] = 3
     targets = [f"paper_figures/demo/lu2024/{name}" for name in (
         "crowd_scores_sentiment_simulated.csv", "crowd_scores_sentiment_simulated.md",
         "method_overlap_sentiment.csv", "flip_counts_sentiment_simulated.csv",
         "flip_histogram_sentiment_simulated.png", "flip_histogram_sentiment_simulated.pdf",
         "top_words_sentiment.png", "top_words_sentiment.pdf")]
     digests = []
-    for run in ("a", "b"):
+    for run in ("uninterrupted", "killed"):
         work = tmp_path / run
         work.mkdir()
         config_path = work / "reduced.yaml"
         config_path.write_text(yaml.safe_dump(reduced))
+        if run == "killed":
+            results = work / "results" / "demo"
+            checkpoint = results / "models" / "sentiment" / "checkpoints" / "state.pt"
+            kill_when(start_snakemake(targets, config_path, work), checkpoint.is_file)
+            assert not (results / "models" / "sentiment" / "classifier").exists()
+            attribute_log = results / "logs" / "attribute" / "sentiment_correct.log"
+            kill_when(start_snakemake(targets, config_path, work), attribute_log.is_file)
+            assert not (results / "saliency" / "sentiment" / "correct" / "word_scores.parquet").exists()
         result = run_snakemake([*targets, "--cores", "2", "--configfile", str(config_path)], work)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        state = json.loads((work / "results/demo/models/sentiment/classifier/trainer_state.json").read_text())
+        assert state["resumed"] is (run == "killed")
         digests.append({t: hashlib.sha256((work / t).read_bytes()).hexdigest() for t in targets})
     differing = [t for t in targets if digests[0][t] != digests[1][t]]
     assert differing == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,20 @@ def validate_config(config: dict[str, Any], schema: str | os.PathLike = SCHEMA_P
     validate(config, str(Path(schema).resolve()))
     check_cross_references(config)
     return config
+
+
+def check_command_line_overrides(overrides: Mapping[str, Any], prefix: str = "") -> None:
+    """``--config`` values are merged into the config files key by key, so an empty mapping
+    there (``--config "datasets={}"``) changes nothing; say so instead of running everything."""
+    for key, value in overrides.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            if not value:
+                raise ConfigError(
+                    f"config key '{dotted}': an empty mapping given with --config changes nothing "
+                    f"(Snakemake merges --config into the config file key by key); to drop entries, "
+                    f"write a config file and pass it with --configfile")
+            check_command_line_overrides(value, f"{dotted}.")
 
 
 def check_cross_references(config: dict[str, Any]) -> None:
