@@ -103,6 +103,8 @@ rule crowd_answers:
         label_names=crowd_label_names,
         seed=lambda w: crowd_seed("answers", w.dataset, w.sample_set, w.crowd_source),
         crowd=lambda w: crowd_answer_settings(w.dataset, w.crowd_source),
+        # platform: the empty submissions of workers without any answer are counted here
+        first_sample_set=lambda w: w.sample_set == SAMPLE_SETS[0],
     threads: HEAVY_THREADS
     resources:
         mem_mb=4000,
@@ -132,7 +134,8 @@ rule crowd_exclusions:
             f"file rows, i.e. MTurk submissions or long-layout answers; empty_submissions: rows "
             f"with no answer; lines: file:line of the dropped rows; excluded: none of the worker's "
             f"answers kept), then an 'all' row: workers_seen = kept + excluded, answers_read = "
-            f"answers_kept + answers_dropped."),
+            f"answers_kept + answers_dropped (answers of this sample set; answers_other_set: those of "
+            f"the other sample set in the same file, imported there)."),
     log:
         f"{R}/logs/crowd_exclusions/{{dataset}}_{{crowd_source}}.log",
     conda:

@@ -15,4 +15,6 @@ if source["type"] == "simulated":
 else:
     run_platform_answers(source, snakemake.input.tasks, snakemake.params.label_names,
                          crowd["workers_per_task"], crowd["tasks_per_worker"], crowd["platform"],
-                         snakemake.output.answers, snakemake.output.exclusions)
+                         snakemake.output.answers, snakemake.output.exclusions,
+                         other_tasks=list(snakemake.input.other_tasks),
+                         first_set=snakemake.params.first_sample_set)

@@ -19,6 +19,22 @@ a worker is excluded (all answers) when (1) they saw some sample twice (breaks t
 :func:`exclusion_rule` returns one row per worker with anything dropped (every reason, the
 rows and answers dropped, their ``file:line``), and :func:`exclusions_table` adds the counts
 that make the accounting close: answers read = kept + dropped, workers seen = kept + excluded.
+
+One file, both sample sets. A study exports the batches of both sample sets (correct and
+misclassified), so one results file holds the answers of both, and each set is imported from
+it: the readers take ``tasks`` (the set being imported) and ``other_tasks`` (the other sets'
+tasks) and return every answer with ``in_set`` (False: the task belongs to another set); a task
+id in no set raises naming ``file:line``. :func:`exclusion_rule_by_set` judges the rule on the
+worker's whole submission, i.e. on all of the worker's answers in the file whichever set their
+tasks are in: rule (2) takes the worker's longest submission anywhere in the file, so a
+worker is too fast in both sets or in neither, and rule (3) is the paper's
+per-worker rule (section 4.1), so a worker who answered "I don't know" to every task of one set
+but something else in the other is kept (rule (1) cannot cross sets: their samples are
+disjoint). It then keeps and lists this set's answers only. Answers for another set are neither
+read nor dropped here (they are read and accounted for in that set's import); their number is
+recorded apart (``answers_other_set`` of :func:`exclusions_table`). A file with answers for one
+set only gives the other set no answers (an empty answers table and a warning, not an error);
+a file with no answer at all is still an error.
 """
 
 from __future__ import annotations
@@ -44,7 +60,13 @@ EXCLUSION_COLUMNS = ["worker_id", "excluded", "rows", "empty", "answers", "reaso
 #: the per-crowd-source exclusions table (rows per worker, then an ``all`` row per sample set)
 TABLE_COLUMNS = ["sample_set", "worker_id", "excluded", "rows_dropped", "empty_submissions",
                  "answers_dropped", "reason", "lines", "workers_seen", "workers_excluded",
-                 "answers_read", "answers_kept"]
+                 "answers_read", "answers_kept", "answers_other_set"]
+#: the kept answers as written for aggregation (no file line, no set flag)
+ANSWER_COLUMNS = ["task_id", "sample_id", "method", "k", "worker_id", "answer", "seconds"]
+#: answers column: the task belongs to the sample set being imported (False: another set's)
+IN_SET = "in_set"
+#: key of ``exclusions.attrs`` (kept in the parquet file): answers in the file for other sets
+OTHER_SET_ATTR = "answers_other_set"
 EMPTY_REASON = "submitted with no answer (all Input.task_id slots empty)"
 
 
@@ -90,10 +112,32 @@ def _seconds(row: dict, column: str, where: str) -> float | None:
         raise PlatformFormatError(f"{where}: {column} {value!r} is not a number") from None
 
 
-def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str]) -> pd.DataFrame:
-    """Long layout -> answers (task_id, sample_id, method, k, worker_id, answer, seconds, line)."""
+TaskFrames = pd.DataFrame | list[pd.DataFrame] | tuple[pd.DataFrame, ...] | None
+
+
+def known_tasks(tasks: pd.DataFrame, other_tasks: TaskFrames = None) -> pd.DataFrame:
+    """The task ids a file may name, indexed by task_id: ``tasks`` (``in_set`` True) and those
+    of the other sample set(s) (``in_set`` False). A task id in two sets raises ValueError."""
+    others = [other_tasks] if isinstance(other_tasks, pd.DataFrame) else list(other_tasks or [])
+    cols = ["task_id", "sample_id", "method", "k"]
+    known = pd.concat([tasks[cols].assign(**{IN_SET: True})]
+                      + [o[cols].assign(**{IN_SET: False}) for o in others], ignore_index=True)
+    dup = known["task_id"].duplicated()
+    if dup.any():
+        raise ValueError(f"task {known.loc[dup, 'task_id'].iloc[0]!r} is in more than one sample set")
+    return known.set_index("task_id")
+
+
+def _unknown(other_tasks: TaskFrames) -> str:
+    return "" if other_tasks is None else " (in no sample set's tasks)"
+
+
+def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str],
+              other_tasks: TaskFrames = None) -> pd.DataFrame:
+    """Long layout -> answers (task_id, sample_id, method, k, worker_id, answer, seconds, line,
+    in_set); ``other_tasks``: the other sample sets' tasks (see the module docstring)."""
     path = Path(path)
-    known = tasks.set_index("task_id")
+    known = known_tasks(tasks, other_tasks)
     out = []
     for line, header, row in _rows(path):
         where = f"{path}:{line}"
@@ -104,7 +148,7 @@ def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[st
         if not wid:
             raise PlatformFormatError(f"{where}: empty worker_id")
         if tid not in known.index:
-            raise PlatformFormatError(f"{where}: unknown task_id {tid!r}")
+            raise PlatformFormatError(f"{where}: unknown task_id {tid!r}{_unknown(other_tasks)}")
         seconds = _seconds(row, "seconds", where)
         out.append({"task_id": tid, "worker_id": wid,
                     "answer": parse_answer(row["answer"], label_names, where),
@@ -113,29 +157,34 @@ def read_long(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[st
 
 
 def read_answers(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str],
-                 layout: str = "long") -> tuple[pd.DataFrame, pd.DataFrame]:
+                 layout: str = "long",
+                 other_tasks: TaskFrames = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(answers, submissions with no answer) of a platform file in ``layout`` (long or mturk).
 
     The second frame (columns :data:`EMPTY_COLUMNS`) lists the MTurk rows whose task slots are
-    all empty; the long layout has one row per answer, so it is always empty there."""
+    all empty; the long layout has one row per answer, so it is always empty there. With
+    ``other_tasks`` (the other sample sets' tasks) the answers for them are returned too, with
+    ``in_set`` False; without, every task id must be one of ``tasks``."""
     if layout == "mturk":
-        return _read_mturk(path, tasks, label_names)
+        return _read_mturk(path, tasks, label_names, other_tasks)
     if layout == "long":
-        return read_long(path, tasks, label_names), pd.DataFrame(columns=EMPTY_COLUMNS)
+        return (read_long(path, tasks, label_names, other_tasks),
+                pd.DataFrame(columns=EMPTY_COLUMNS))
     raise ValueError(f"unknown platform layout {layout!r} (long or mturk)")
 
 
-def read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str]) -> pd.DataFrame:
+def read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str],
+               other_tasks: TaskFrames = None) -> pd.DataFrame:
     """MTurk batch-results layout -> answers (same columns as :func:`read_long`).
 
     Rows with every task slot empty are logged only; :func:`read_answers` returns them too."""
-    return _read_mturk(path, tasks, label_names)[0]
+    return _read_mturk(path, tasks, label_names, other_tasks)[0]
 
 
-def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame,
-                label_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[str],
+                other_tasks: TaskFrames = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     path = Path(path)
-    known = tasks.set_index("task_id")
+    known = known_tasks(tasks, other_tasks)
     out, empty = [], []
     for line, header, row in _rows(path):
         where = f"{path}:{line}"
@@ -157,7 +206,8 @@ def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame,
             if not tid:
                 continue  # a short last batch leaves trailing slots empty
             if tid not in known.index:
-                raise PlatformFormatError(f"{where}: Input.task_id_{n} {tid!r} is not a known task")
+                raise PlatformFormatError(
+                    f"{where}: Input.task_id_{n} {tid!r} is not a known task{_unknown(other_tasks)}")
             col = f"Answer.answer_{n}"
             if col not in row:
                 raise PlatformFormatError(f"{path}:1: no {col} column for Input.task_id_{n}")
@@ -172,6 +222,8 @@ def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame,
 
 
 def _attach(rows: list[dict], known: pd.DataFrame, path: Path, note: str = "") -> pd.DataFrame:
+    """The answers of a file (every sample set's) with their task columns; a file without any
+    answer raises (one without answers for *this* set is the caller's case, not an error)."""
     if not rows:
         raise PlatformFormatError(f"{path}: no answers{note}")
     df = pd.DataFrame(rows)
@@ -180,8 +232,10 @@ def _attach(rows: list[dict], known: pd.DataFrame, path: Path, note: str = "") -
         r = df[dup].iloc[0]
         raise PlatformFormatError(
             f"{path}:{r['line']}: worker {r['worker_id']} answers task {r['task_id']} a second time")
-    info = known.loc[df["task_id"], ["sample_id", "method", "k"]].reset_index(drop=True)
-    return pd.concat([df[["task_id"]], info, df[["worker_id", "answer", "seconds", "line"]]], axis=1)
+    info = known.loc[df["task_id"], ["sample_id", "method", "k", IN_SET]].reset_index(drop=True)
+    info[IN_SET] = info[IN_SET].astype(bool)
+    return pd.concat([df[["task_id"]], info.drop(columns=[IN_SET]),
+                      df[["worker_id", "answer", "seconds", "line"]], info[[IN_SET]]], axis=1)
 
 
 def line_ranges(lines) -> str:
@@ -208,8 +262,55 @@ def exclusion_rule(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: b
     worker with anything dropped (columns :data:`EXCLUSION_COLUMNS`): ``excluded`` (none of the
     worker's answers is kept), ``rows`` (file rows dropped: MTurk submissions, long-layout
     answers), ``empty`` (of them, submissions with no answer), ``answers`` dropped, every
-    ``reason`` and the ``lines`` (``source:2-4,7``) of the dropped rows."""
+    ``reason`` and the ``lines`` (``source:2-4,7``) of the dropped rows. Every answer counts,
+    whatever its ``in_set``; :func:`exclusion_rule_by_set` is the one-set-of-a-file version."""
     empty = pd.DataFrame(columns=EMPTY_COLUMNS) if empty is None else empty
+    reasons = _reasons(answers, min_seconds, exclude_all_idk)
+    excl = _exclusion_rows(answers, empty, reasons, set(answers["worker_id"]), source)
+    kept = answers[~answers["worker_id"].isin(reasons)].reset_index(drop=True)
+    _log_rule(excl, kept, answers, empty, "")
+    return kept, excl
+
+
+def exclusion_rule_by_set(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: bool = True,
+                          empty: pd.DataFrame | None = None, source: str = "",
+                          first_set: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The rule for one sample set of a file that holds several: (kept answers of this set,
+    this set's exclusions, the answers for the other sets).
+
+    ``answers``: every answer of the file (:func:`read_answers` with ``other_tasks``, column
+    ``in_set``). Who is excluded is judged on the worker's whole submission (all of the
+    worker's answers in the file, see the module docstring); what is kept and listed is this
+    set's part: a worker excluded with answers in both sets is listed in both, with that set's
+    answers, rows (file rows holding a dropped answer of the set; a row mixing sets counts in
+    each) and lines. A submission with no answer names no task, so it is put in the set of the
+    worker's first answered row in the file, and for a worker with no answer anywhere in the
+    set with ``first_set`` True (the workflow's first sample set, ``correct``): each is listed
+    in exactly one set. Per set: answers read (this set's) = kept + dropped, workers seen =
+    kept + excluded; the other sets' answers are neither."""
+    empty = pd.DataFrame(columns=EMPTY_COLUMNS) if empty is None else empty
+    in_set = answers[IN_SET].astype(bool) if IN_SET in answers else pd.Series(True, answers.index)
+    mine, other = answers[in_set], answers[~in_set]
+    reasons = _reasons(answers, min_seconds, exclude_all_idk)  # the whole submission
+    here_workers = set(mine["worker_id"])
+    first_row_set = (answers.assign(**{IN_SET: in_set}).sort_values("line", kind="stable")
+                     .groupby("worker_id")[IN_SET].first())
+    owner = empty["worker_id"].map(first_row_set)
+    empty_here = empty[owner.where(owner.notna(), first_set).astype(bool)]
+    excl = _exclusion_rows(mine, empty_here,
+                           {w: r for w, r in reasons.items() if w in here_workers},
+                           set(answers["worker_id"]), source)
+    kept = mine[~mine["worker_id"].isin(reasons)].reset_index(drop=True)
+    if len(other):
+        LOG.info("%d answer(s) of %d worker(s) (lines %s) are for another sample set: read with "
+                 "that set, neither read nor dropped here", len(other), other["worker_id"].nunique(),
+                 line_ranges(other["line"]))
+    _log_rule(excl, kept, mine, empty_here, " (judged on each worker's whole file)")
+    return kept, excl, other.reset_index(drop=True)
+
+
+def _reasons(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: bool) -> dict[str, list[str]]:
+    """Why each excluded worker is excluded (rules (1)-(3) of the module docstring)."""
     reasons: dict[str, list[str]] = {}
     twice = answers[answers.duplicated(["worker_id", "sample_id"], keep=False)]
     for w in twice["worker_id"].unique():
@@ -222,8 +323,15 @@ def exclusion_rule(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: b
         all_idk = answers.groupby("worker_id")["answer"].apply(lambda a: bool((a == IDK).all()))
         for w in all_idk[all_idk].index:
             reasons.setdefault(w, []).append("answered \"I don't know\" to every task")
+    return reasons
+
+
+def _exclusion_rows(answers: pd.DataFrame, empty: pd.DataFrame, reasons: dict[str, list[str]],
+                    answered: set, source: str) -> pd.DataFrame:
+    """One row per worker of ``reasons`` or ``empty`` (:data:`EXCLUSION_COLUMNS`) with what
+    is dropped of ``answers``; ``answered``: the workers with an answer anywhere in the file
+    (one without is excluded: nothing of theirs is kept)."""
     n_empty = empty.groupby("worker_id").size()
-    has_answers = set(answers["worker_id"])
     rows = []
     for w in sorted(set(reasons) | set(n_empty.index)):
         dropped = answers[answers["worker_id"] == w] if w in reasons else answers.iloc[:0]
@@ -234,20 +342,23 @@ def exclusion_rule(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: b
             why.append(EMPTY_REASON if k == 1 else f"{k} submissions {EMPTY_REASON.split(' ', 1)[1]}")
             lines += list(empty.loc[empty["worker_id"] == w, "line"])
         n_rows = (dropped["line"].nunique() if "line" in dropped else len(dropped)) + k
-        rows.append({"worker_id": w, "excluded": w in reasons or w not in has_answers,
+        rows.append({"worker_id": w, "excluded": w in reasons or w not in answered,
                      "rows": int(n_rows), "empty": k, "answers": len(dropped),
                      "reason": "; ".join(why),
                      "lines": f"{source}:{line_ranges(lines)}" if source and lines else line_ranges(lines)})
-    excl = pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype(
+    return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype(
         {"excluded": bool, "rows": int, "empty": int, "answers": int})
+
+
+def _log_rule(excl: pd.DataFrame, kept: pd.DataFrame, answers: pd.DataFrame,
+              empty: pd.DataFrame, how: str) -> None:
     for r in excl.itertuples():
         LOG.warning("worker %s: dropping %d answer(s), %d row(s) (%s): %s", r.worker_id, r.answers,
                     r.rows, r.lines, r.reason)
-    kept = answers[~answers["worker_id"].isin(reasons)].reset_index(drop=True)
-    LOG.info("exclusion rule: %d of %d workers excluded, %d of %d answers kept, %d submission(s) "
-             "with no answer dropped", int(excl["excluded"].sum()),
-             len(has_answers | set(n_empty.index)), len(kept), len(answers), len(empty))
-    return kept, excl
+    LOG.info("exclusion rule%s: %d of %d workers excluded, %d of %d answers kept, %d submission(s) "
+             "with no answer dropped", how, int(excl["excluded"].sum()),
+             len(set(answers["worker_id"]) | set(empty["worker_id"])), len(kept), len(answers),
+             len(empty))
 
 
 def exclusions_table(exclusions: pd.DataFrame, kept: pd.DataFrame, sample_set: str) -> pd.DataFrame:
@@ -256,7 +367,10 @@ def exclusions_table(exclusions: pd.DataFrame, kept: pd.DataFrame, sample_set: s
     ``workers_seen``/``workers_excluded``, ``answers_read``/``answers_kept``.
 
     ``kept`` are the answers that passed the rule; workers seen = kept workers + excluded ones
-    and answers read = kept + dropped, which is checked (a mismatch raises ValueError)."""
+    and answers read = kept + dropped, which is checked (a mismatch raises ValueError).
+    ``answers_read`` are this set's answers only: the file's answers for the other sample set
+    are in ``answers_other_set`` (from ``exclusions.attrs``, which the parquet file keeps, as
+    written by the platform import; blank for a source without a file, e.g. simulated)."""
     ex = exclusions.reindex(columns=EXCLUSION_COLUMNS)
     kept_workers = set(kept["worker_id"]) if "worker_id" in kept else set()  # an empty sample set
     seen = kept_workers | set(ex["worker_id"])
@@ -274,7 +388,8 @@ def exclusions_table(exclusions: pd.DataFrame, kept: pd.DataFrame, sample_set: s
                  "rows_dropped": int(ex["rows"].sum()), "empty_submissions": int(ex["empty"].sum()),
                  "answers_dropped": dropped, "reason": "", "lines": "",
                  "workers_seen": len(seen), "workers_excluded": len(excluded),
-                 "answers_read": len(kept) + dropped, "answers_kept": len(kept)})
+                 "answers_read": len(kept) + dropped, "answers_kept": len(kept),
+                 "answers_other_set": exclusions.attrs.get(OTHER_SET_ATTR, "")})
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 

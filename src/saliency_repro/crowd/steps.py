@@ -87,19 +87,45 @@ def run_simulated_answers(tasks: PathLike, assignments: PathLike, train: PathLik
 
 def run_platform_answers(source: dict, tasks: PathLike, label_names: list[str],
                          workers_per_task: int, tasks_per_worker: int, platform_cfg: dict,
-                         answers_out: PathLike, exclusions_out: PathLike) -> None:
+                         answers_out: PathLike, exclusions_out: PathLike,
+                         other_tasks: PathLike | list[PathLike] | tuple = (),
+                         first_set: bool = True) -> None:
+    """Rule crowd_answers for a platform file: one sample set's answers from a file that may
+    hold every sample set's (:mod:`saliency_repro.crowd.platform`, "One file, both sample sets").
+
+    ``tasks``: the set being imported; ``other_tasks``: the other sets' tasks (a task id in
+    none raises naming file:line); ``first_set``: this is the workflow's first sample set, where
+    the empty submissions of workers with no answer anywhere are counted. The exclusion rule is
+    judged on each worker's whole file, the design check (R per task, B per worker) on this set.
+    Writes this set's kept answers (:data:`~saliency_repro.crowd.platform.ANSWER_COLUMNS`; none,
+    with a warning, when the file has answers for other sets only: its tasks are then unanswered,
+    which the coverage table reports) and its exclusions, whose ``attrs`` record the number of
+    answers for the other sets (neither read nor dropped here)."""
+    path = source["path"]
     t = pd.read_parquet(tasks)
-    raw, empty = platform.read_answers(source["path"], t, label_names, source.get("format", "long"))
-    kept, excl = platform.exclusion_rule(raw, float(platform_cfg.get("min_seconds", 120)),
-                                         bool(platform_cfg.get("exclude_all_idk", True)),
-                                         empty=empty, source=str(source["path"]))
+    others = [pd.read_parquet(p) for p in
+              ([other_tasks] if isinstance(other_tasks, str | os.PathLike) else other_tasks)]
+    raw, empty = platform.read_answers(path, t, label_names, source.get("format", "long"),
+                                       other_tasks=others or None)
+    kept, excl, other = platform.exclusion_rule_by_set(
+        raw, float(platform_cfg.get("min_seconds", 120)),
+        bool(platform_cfg.get("exclude_all_idk", True)), empty=empty, source=str(path),
+        first_set=first_set)
+    n_read = len(raw) - len(other)
+    LOG.info("%s: %d answer(s) for this sample set (%d tasks), %d for the other set(s), "
+             "%d submission(s) with no answer", path, n_read, len(t), len(other), len(empty))
+    if not n_read:
+        LOG.warning("%s has no answer for this sample set (%d for the other set(s)): writing an "
+                    "empty answers table; its %d tasks are unanswered (see the coverage table)",
+                    path, len(other), len(t))
     report = platform.design_report(kept, t, workers_per_task, tasks_per_worker)
     if (report["problem"] != "fewer than R answers").any():
         first = report[report["problem"] != "fewer than R answers"].iloc[0]
         raise platform.PlatformFormatError(
-            f"{source['path']}: {first['kind']} {first['id']} has {first['count']} answers: "
+            f"{path}: {first['kind']} {first['id']} has {first['count']} answers: "
             f"{first['problem']} (the file does not follow the task design)")
-    write_parquet(kept.drop(columns=["line"]), answers_out)
+    excl.attrs[platform.OTHER_SET_ATTR] = len(other)
+    write_parquet(kept[platform.ANSWER_COLUMNS], answers_out)
     write_parquet(excl, exclusions_out)
 
 
