@@ -101,3 +101,20 @@ def test_header_columns_of_each_format(tmp_path):
     arr = tmp_path / "arr.jsonl"
     arr.write_text("[1, 2]\n")
     assert header_columns(arr) is None  # left to data preparation, which names the line
+
+
+def test_labels_that_do_not_match_label_names_fail_the_dry_run(tmp_path):
+    one_based = tmp_path / "train.csv"
+    one_based.write_text("text,label\nfirst text,1\nsecond text,2\n")
+    config = local_config(tmp_path, {"train": str(one_based), "test": str(one_based)})
+    with pytest.raises(ConfigError, match=r"train.csv:3: label '2' is outside config key "
+                                          r"'datasets.mine.label_names' \['a', 'b'\]"):
+        preflight(config)
+    config["datasets"]["mine"]["source"]["label_values"] = [1, 2]
+    preflight(config)  # mapped: accepted
+    named = tmp_path / "named.parquet"
+    pd.DataFrame({"text": ["t", "u"], "label": ["a", "pos"]}).to_parquet(named)
+    with pytest.raises(ConfigError, match=r"named.parquet row 2: label 'pos'"):
+        preflight(local_config(tmp_path, {"train": str(named), "test": str(named)}))
+    dropped = local_config(tmp_path, {"train": str(named), "test": str(named)}, drop_invalid=True)
+    preflight(dropped)  # drop_invalid: unknown labels are dropped and counted at preparation

@@ -37,6 +37,8 @@ def preflight(config: dict[str, Any], local_exec: bool = True) -> None:
                 split, _, label = file_key.partition(".")
                 _check_local_file(f"{key}.source.files.{file_key}", Path(path), src, ds["task"], split,
                                   per_class=bool(label))
+                if ds["task"] == "classification" and not label:
+                    check_label_head(key, Path(path), ds, split)
         for i, crowd in enumerate(ds.get("crowd_sources", [])):
             path = crowd.get("path")
             if path and not Path(path).is_file():
@@ -133,6 +135,38 @@ def _check_local_file(key: str, path: Path, src: dict, task: str, split: str, pe
     if missing:
         raise ConfigError(f"{path}:1: no column {missing[0]!r} (columns: {', '.join(map(str, have))}); "
                           f"map it under config key '{key.rsplit('.files.', 1)[0]}.columns'")
+
+
+#: how much of a local file the label check reads (whole lines; parquet: the first batch)
+HEAD_BYTES = 1 << 20
+
+
+def check_label_head(key: str, path: Path, ds: dict, split: str) -> None:
+    """The labels of a file's first rows against ``label_names``: a 1-based or renamed label
+    column (AG News' 1..4, "pos"/"neg" for positive/negative) fails on its first rows, so the
+    dry run says it instead of data preparation, after the jobs before it. The full check, row
+    by row, stays in data preparation."""
+    from saliency_repro.data import sources
+
+    src = ds["source"]
+    options = {**src, **((src.get("split_options") or {}).get(split) or {})}
+    if options.get("drop_invalid"):
+        return  # unknown labels are dropped and counted by design
+    try:
+        table = sources.read_file(path, options, head_bytes=HEAD_BYTES)
+    except sources.DataError:
+        return  # data preparation names the file and line
+    ref = {**DEFAULT_COLUMNS["classification"], **(options.get("columns") or {})}["label"]
+    if isinstance(ref, list) or ref not in table.frame.columns:
+        return
+    for i, raw in enumerate(table.frame[ref]):
+        if sources.label_index(raw, ds["label_names"], options.get("label_values")) is None:
+            values = options.get("label_values")
+            raise ConfigError(
+                f"{table.where(i)}: label {raw!r} is outside config key '{key}.label_names' "
+                f"{ds['label_names']}" + (f" (label_values {values})" if values else "")
+                + "; labels are 0-based indices or label names, else map them with "
+                f"'{key}.source.label_values'")
 
 
 def header_columns(path: Path, fmt: str = "auto", delimiter: str | None = None,

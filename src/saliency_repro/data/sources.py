@@ -73,8 +73,8 @@ class SplitReport:
 # ---------------------------------------------------------------- reading files
 
 
-def _decode(path: Path, encoding: str | None) -> str:
-    data = path.read_bytes()
+def _decode(path: Path, encoding: str | None, data: bytes | None = None) -> str:
+    data = path.read_bytes() if data is None else data
     enc = encoding or "utf-8"
     try:
         text = data.decode(enc)
@@ -102,16 +102,30 @@ def detect_format(path: Path, fmt: str) -> str:
     return known[suffix]
 
 
-def read_file(path: str | Path, options: dict[str, Any]) -> RawTable:
-    """Read one file as strings, remembering each row's first line."""
+def read_file(path: str | Path, options: dict[str, Any], head_bytes: int | None = None) -> RawTable:
+    """Read one file as strings, remembering each row's first line; with ``head_bytes`` only
+    its first rows (the whole lines within that many bytes, or the first parquet batch), for
+    the cheap checks of :mod:`saliency_repro.preflight`."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     fmt = detect_format(path, options.get("format", "auto"))
     if fmt == "parquet":
-        frame = pd.read_parquet(path)
+        if head_bytes is None:
+            frame = pd.read_parquet(path)
+        else:
+            import pyarrow.parquet as pq
+
+            batch = next(pq.ParquetFile(path).iter_batches(batch_size=1000), None)
+            frame = batch.to_pandas() if batch is not None else pd.DataFrame()
         return RawTable(str(path), frame, list(range(1, len(frame) + 1)), line_word="row")
-    text = _decode(path, options.get("encoding"))
+    data = None
+    if head_bytes is not None:
+        with open(path, "rb") as fh:
+            data = fh.read(head_bytes)
+        if len(data) == head_bytes:
+            data = data[:data.rfind(b"\n") + 1]
+    text = _decode(path, options.get("encoding"), data)
     if fmt == "jsonl":
         return _read_jsonl(path, text)
     if fmt == "lines":
@@ -253,7 +267,7 @@ def clean_text(text: str, steps: list[str], keep_lines: bool = False) -> str:
     return " ".join(text.split())
 
 
-def _label_index(raw: Any, label_names: list[str], label_values: list | None) -> int | None:
+def label_index(raw: Any, label_names: list[str], label_values: list | None) -> int | None:
     if label_values is not None:
         as_str = [str(v) for v in label_values]
         key = str(raw).strip()
@@ -315,7 +329,7 @@ def normalize(
         raw = _column_raw(table, columns["label"])
         labels = np.full(n, -1, dtype=np.int64)
         for i, value in enumerate(raw):
-            idx = _label_index(value, label_names, source.get("label_values"))
+            idx = label_index(value, label_names, source.get("label_values"))
             if idx is None:
                 if not drop:
                     raise DataError(
