@@ -154,6 +154,12 @@ def test_metrics_table_shows_recall_and_short_or_unbalanced_sample_sets(tmp_path
     assert "abbr missing from the correct set" in caption
     assert "misclassified set has 2 of the 4 samples" in caption
     assert "correct set has" not in caption  # a full set is not warned about
+    assert "have no test row" not in caption
+    write_json(tmp_path / "metrics.json", {**m, "recall": {**m["recall"], "abbr": float("nan")}})
+    metrics_table_step(str(tmp_path / "metrics.json"),
+                       {s: str(tmp_path / f"{s}.parquet") for s in ("correct", "misclassified")},
+                       "trec", str(tmp_path / "table"), "Metrics.", n_samples=4)
+    assert "abbr have no test row" in (tmp_path / "table.md").read_text().splitlines()[0]
 
 
 def test_select_samples_and_empty_misclassified(tmp_path):

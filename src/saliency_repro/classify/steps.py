@@ -89,7 +89,9 @@ def metrics_table_step(metrics_path: str, samples: dict[str, str], dataset: str,
     m = read_json(metrics_path)
     summaries = {name: sample_set_summary(pd.read_parquet(path), n_samples, m["label_names"])
                  for name, path in samples.items()}
-    warnings = sample_set_warnings(summaries)
+    untested = [name for name, r in m.get("recall", {}).items() if r != r]  # NaN: no test row
+    warnings = ([f"class(es) {', '.join(untested)} have no test row (no recall; macro-F1 counts "
+                 f"them as F1 0)"] if untested else []) + sample_set_warnings(summaries)
     for note in warnings:
         LOG.warning("%s: %s", dataset, note)
     if warnings:
