@@ -28,6 +28,8 @@ from saliency_repro.crowd.scores import (
     flip_histogram_counts,
     flips,
     score,
+    shown_whole,
+    shown_whole_note,
     weights,
 )
 from saliency_repro.crowd.simulate import eq1_from_matrix
@@ -223,6 +225,19 @@ def test_a_flip_between_identical_displays_is_reported_apart():
     assert (c["Flips"], c["Flips (distinct displays)"]) == (2, 1)
     # the Table 6 example is a Flip between different displays, though s0 comes first
     assert set(flip_example(agg)["sample_id"]) == {"s1"}
+
+
+def test_samples_shown_whole_are_counted_for_the_caption():
+    # s0 has 2 words: whole at 5 and 10; s1 has 5 words: whole at 5 (10 shows no more) and 10;
+    # s2 has 12 words: whole at neither
+    agg = pd.DataFrame({"sample_id": ["s0", "s0", "s1", "s1", "s2", "s2"], "method": "lime",
+                        "k": [5, 10] * 3, "correct": 1.0,
+                        "display": ["a b", "a b", "a b c d e", "a b c d e",
+                                    "a . b c d e", " ".join("abcdefghijkl")]})
+    counts = shown_whole(agg)
+    assert counts.to_dict() == {5: 2, 10: 2} and counts.name == 3
+    assert "at k = 5: 2 of 3; k = 10: 2 of 3" in shown_whole_note(agg)
+    assert shown_whole_note(agg[agg["sample_id"] == "s2"]) == ""
 
 
 def test_flip_histogram():

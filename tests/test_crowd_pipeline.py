@@ -110,4 +110,4 @@ def test_task_example_shows_a_sample_longer_than_k(tmp_path, monkeypatch):
     tasks.to_parquet(tmp_path / "tasks.parquet")
     steps.run_task_example(tmp_path / "tasks.parquet", ["neg", "pos"], tmp_path / "task", "t")
     assert shown["display"] == " ".join(f"w{i}" for i in range(10))
-    assert steps.display_words("ridiculous . ") == 1
+    assert steps.scores.display_words("ridiculous . ") == 1

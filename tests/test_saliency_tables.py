@@ -129,3 +129,18 @@ def test_figure_sample_is_longer_than_k():
     assert pick_figure_sample(samples, k=4) == "b"        # 5 words: still longer than k
     assert pick_figure_sample(samples, k=5) == "b"        # nothing longer than k: the longest
     assert pick_figure_sample(samples.iloc[[0, 2]], k=1) == "c"
+
+
+def test_overlap_caption_says_when_most_texts_are_shown_whole(tmp_path):
+    from saliency_repro.saliency.steps import overlap_step
+
+    ws = scores_frame({("s1", "lime"): [1, 2, 3], ("s1", "deeplift"): [3, 2, 1],
+                       ("s2", "lime"): [1, 2], ("s2", "deeplift"): [2, 1],
+                       ("s3", "lime"): list(range(9)), ("s3", "deeplift"): list(range(9))})
+    ws.to_parquet(tmp_path / "ws.parquet")
+    overlap_step(str(tmp_path / "ws.parquet"), str(tmp_path / "t1"), 4, "signed", "Table 1.",
+                 "datasets.trec.saliency.overlap_k")
+    caption = (tmp_path / "t1.md").read_text().splitlines()[0]
+    assert "2 of 3 samples have at most 4 words" in caption and "datasets.trec.saliency.overlap_k" in caption
+    overlap_step(str(tmp_path / "ws.parquet"), str(tmp_path / "t2"), 2, "signed", "Table 1.")
+    assert "have at most" not in (tmp_path / "t2.md").read_text().splitlines()[0]

@@ -162,6 +162,44 @@ def flip_example(aggregate: pd.DataFrame, prefer: str = "integrated_gradients") 
     })
 
 
+def display_words(display: str) -> int:
+    """Words of a display (tokens with a letter or digit; the released displays keep
+    punctuation as tokens)."""
+    return sum(any(c.isalnum() for c in token) for token in str(display).split())
+
+
+def shown_whole(aggregate: pd.DataFrame) -> pd.Series:
+    """Per k: the samples whose display at k is their whole text (at most k words), and the
+    number of samples. There every method shows the same words, so p_jk cannot tell the
+    methods apart; short-text corpora (TREC, SST-2) hit this at the paper's k grid.
+
+    A display at k with fewer than k words is the whole text; one with exactly k words is, when
+    a larger k of the grid shows no more words."""
+    if "display" not in aggregate.columns or aggregate.empty:
+        return pd.Series(dtype=int)
+    per = (aggregate.assign(words=aggregate["display"].map(display_words))
+           .groupby(["sample_id", "k"])["words"].max().unstack("k").sort_index(axis=1))
+    ks = list(per.columns)
+    whole = {}
+    for i, k in enumerate(ks):
+        words = per[k]
+        larger_same = (per[ks[i + 1:]].eq(words, axis=0).any(axis=1) if i + 1 < len(ks)
+                       else pd.Series(False, index=per.index))
+        whole[k] = int(((words < k) | ((words == k) & larger_same)).sum())
+    return pd.Series(whole, name=len(per))
+
+
+def shown_whole_note(aggregate: pd.DataFrame) -> str:
+    """A caption sentence for the k at which most samples are shown whole (empty if none)."""
+    counts = shown_whole(aggregate)
+    most = [f"k = {k}: {n} of {counts.name}" for k, n in counts.items() if n > counts.name / 2]
+    if not most:
+        return ""
+    return (f" Most samples are shown whole (the text has at most k words, so every method shows "
+            f"the same words) at {'; '.join(most)}; a smaller k (datasets.<name>.saliency.k) suits "
+            f"such short texts.")
+
+
 def misclassified_counts(aggregate: pd.DataFrame) -> pd.DataFrame:
     """Tables 8/9: count of samples recognised correctly per method and k."""
     c = aggregate.pivot_table(index="method", columns="k", values="correct", aggfunc="sum")

@@ -188,6 +188,7 @@ def run_scores(aggregate: PathLike, stem: PathLike, caption: str, paper_ref: str
         missing = int(coverage["unanswered"].sum())
         if missing:
             caption += f" {missing} unanswered task(s) left out (see the coverage table)."
+    caption += scores.shown_whole_note(agg)
     long = scores.scores_frame(agg)
     printed = paper_values.BY_REF.get(paper_ref) if compare_with_paper else None
     if printed is not None:
@@ -273,12 +274,6 @@ def run_expert_check(tasks: PathLike, aggregate: PathLike, train: PathLike,
     write_table(table, stem, caption)
 
 
-def display_words(display: str) -> int:
-    """Words of a display (tokens with a letter or digit; the released displays keep
-    punctuation as tokens)."""
-    return sum(any(c.isalnum() for c in token) for token in str(display).split())
-
-
 def run_task_example(tasks: PathLike, label_names: list[str], stem: PathLike, title: str,
                      prefer_k: int = 10) -> None:
     """Figure 1-style rendering of one task (k = 10 as in the paper when available), of a
@@ -288,7 +283,7 @@ def run_task_example(tasks: PathLike, label_names: list[str], stem: PathLike, ti
     ks = sorted(t["k"].unique())
     k = prefer_k if prefer_k in ks else ks[0]
     at_k = t[t["k"] == k].sort_values("task_id")
-    longest = t.groupby("sample_id")["display"].agg(lambda shown: max(map(display_words, shown)))
+    longest = t.groupby("sample_id")["display"].agg(lambda shown: max(map(scores.display_words, shown)))
     longer = at_k[at_k["sample_id"].map(longest) > k]
     row = (longer if len(longer) else at_k).iloc[0]
     fig = figures.task_figure(row["display"], label_names,

@@ -60,7 +60,11 @@ def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str
     from saliency_repro.saliency.tables import overlap_table
 
     ws = pd.read_parquet(word_scores)
-    warn_k_beyond_texts(ws, k, k_key)
+    short = warn_k_beyond_texts(ws, k, k_key)
+    n = ws["sample_id"].nunique()
+    if short > n / 2:
+        caption += (f" {short} of {n} samples have at most {k} words: their top-{k} is the whole "
+                    f"text, where every pair of methods overlaps 100 % ({k_key}).")
     df = overlap_table(ws, k, rank_by)
     if df.empty or len(df.columns) == 1:
         df = pd.DataFrame({"method": ["(no evaluation samples: no overlap computed)"]})
