@@ -17,6 +17,7 @@ def test_demo_and_paper_configs_validate_and_fill_defaults(repo):
     assert demo["crowd"]["workers_per_task"] == 5  # default from the schema
     assert demo["results_dir"] == "results"
     assert demo["datasets"]["sentiment"]["source"]["n_test"] == 300
+    assert demo["datasets"]["sentiment"]["split_overlap"] == "error"  # refused unless allowed
     paper = load_config(repo / "configs" / "paper.yaml")
     assert paper["datasets"]["cnn_dailymail"]["source"]["name"] == "3.0.0"
     assert paper["saliency"]["k"] == [5, 10, 20, 30, 40]

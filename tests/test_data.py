@@ -18,8 +18,12 @@ from saliency_repro.data.sources import DataError, allocate, clean_text, load_so
 from saliency_repro.download import ChecksumError, fetch
 
 
-def _dataset(source: dict, task: str = "classification", labels=("neg", "pos")) -> dict:
-    config = {"run": "t", "datasets": {"d": {"task": task, "source": source}}}
+def _dataset(source: dict, task: str = "classification", labels=("neg", "pos"),
+             split_overlap: str = "warn") -> dict:
+    """A validated dataset entry. Most tests read one small file as both train and test, so
+    they accept the overlap that the default (``error``) refuses; the overlap test does not."""
+    config = {"run": "t", "datasets": {"d": {"task": task, "source": source,
+                                             "split_overlap": split_overlap}}}
     if task == "classification":
         config["datasets"]["d"]["label_names"] = list(labels)
     return validate_config(config)["datasets"]["d"]
@@ -174,11 +178,21 @@ def test_texts_shared_by_train_and_test_are_counted_or_refused(tmp_path):
     train = _write(tmp_path / "train.csv", "id,text,label\na,good film,1\nb,bad film,0\nc,so so,0\n")
     test = _write(tmp_path / "test.csv", "id,text,label\nt,good film,1\nu,new one,0\n")
     source = {"type": "local", "files": {"train": str(train), "test": str(test)}}
+    with pytest.raises(DataError, match=r"test.csv: 1 texts and 0 ids also occur in train "
+                                        r"\(first: id 't'\).*split_overlap: warn"):
+        load_source("d", _dataset(source, split_overlap="error"), seed=0)  # the default
     _, meta = load_source("d", _dataset(source), seed=0)
     assert meta["provenance"]["split_overlap"]["test"] == 1
-    strict = {**_dataset(source), "split_overlap": "error"}
-    with pytest.raises(DataError, match=r"test.csv: 1 texts also occur in train \(first: id 't'\).*split_overlap"):
-        load_source("d", strict, seed=0)
+    assert meta["provenance"]["split_shared_ids"]["test"] == 0
+    # the training file given again as the test file: every id and text is shared
+    same = {"type": "local", "files": {"train": str(train), "test": str(train)}}
+    with pytest.raises(DataError, match=r"train.csv: 3 texts and 3 ids also occur in train \(first: id 'a'\)"):
+        load_source("d", _dataset(same, split_overlap="error"), seed=0)
+    # ids shared with different texts: a test set numbered like the training set
+    renumbered = _write(tmp_path / "renumbered.csv", "id,text,label\na,a new film,1\nz,another,0\n")
+    other = {"type": "local", "files": {"train": str(train), "test": str(renumbered)}}
+    with pytest.raises(DataError, match=r"0 texts and 1 ids also occur in train \(first: id 'a'\)"):
+        load_source("d", _dataset(other, split_overlap="error"), seed=0)
 
 
 def test_multiline_quoted_field_reports_the_right_line(tmp_path):

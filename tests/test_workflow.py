@@ -241,7 +241,7 @@ def test_editing_a_local_data_file_reruns_its_preparation_and_touching_it_does_n
     for split in ("train", "test"):
         (tmp_path / f"{split}.csv").write_text("text,label\n" + rows + "\n")
     config = {"run": "t", "datasets": {"mine": {
-        "task": "classification", "label_names": ["neg", "pos"],
+        "task": "classification", "label_names": ["neg", "pos"], "split_overlap": "warn",
         "source": {"type": "local", "files": {"train": str(tmp_path / "train.csv"),
                                               "test": str(tmp_path / "test.csv")}}}}}
     config_path = tmp_path / "c.yaml"

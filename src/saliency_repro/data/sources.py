@@ -404,7 +404,7 @@ def load_source(
         n_test = max(1, int(len(splits["train"]) * source.get("test_fraction", 0.2) + 0.5))
         _carve_split(name, "test", splits, n_test, np.random.default_rng([seed, TEST_STREAM]), stratify, provenance)
     _check_splits(name, dataset, splits, files)
-    provenance["split_overlap"] = _split_overlap(name, dataset, splits, files)
+    provenance["split_overlap"], provenance["split_shared_ids"] = _split_overlap(name, dataset, splits, files)
     if "validation" not in splits:
         n_val = max(1, min(1000, len(splits["train"]) // 10))
         _carve_split(name, "validation", splits, n_val, np.random.default_rng(seed), stratify, provenance)
@@ -474,26 +474,33 @@ def _check_splits(name: str, dataset: dict, splits: dict[str, pd.DataFrame], fil
                             name, label)
 
 
-def _split_overlap(name: str, dataset: dict, splits: dict[str, pd.DataFrame], files: dict) -> dict[str, int]:
-    """Texts shared by train and an evaluation split (``split_overlap``: warn or error)."""
+def _split_overlap(name: str, dataset: dict, splits: dict[str, pd.DataFrame],
+                   files: dict) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows of an evaluation split that share their text, or their id, with a training row:
+    counted (texts, ids) per split, and refused unless ``split_overlap: warn``. Train given
+    again as test, or a test set leaking into train, otherwise passes unnoticed; IMDB has
+    duplicate reviews across its splits and is configured with ``warn``."""
     field = "text" if dataset["task"] == "classification" else "article"
     if "train" not in splits:
-        return {}
-    train = set(splits["train"][field].tolist())
-    counts = {}
+        return {}, {}
+    train_texts = set(splits["train"][field].tolist())
+    train_ids = set(splits["train"]["id"].tolist())
+    texts, ids = {}, {}
     for split in ("validation", "test"):
-        if split in splits:
-            shared = splits[split][field].isin(train)
-            counts[split] = int(shared.sum())
-            if counts[split] and dataset.get("split_overlap", "warn") == "error":
-                first = splits[split].loc[shared, "id"].iloc[0]
-                raise DataError(f"{_where(name, split, files)}: {counts[split]} {field}s also occur in "
-                                f"train (first: id {first!r}); set datasets.{name}.split_overlap: warn "
-                                f"to accept them")
-            if counts[split]:
-                LOG.warning("%s: %d %s texts also occur in train (split_overlap: warn)", name,
-                            counts[split], split)
-    return counts
+        if split not in splits:
+            continue
+        frame = splits[split]
+        same_text, same_id = frame[field].isin(train_texts), frame["id"].isin(train_ids)
+        texts[split], ids[split] = int(same_text.sum()), int(same_id.sum())
+        if not (texts[split] or ids[split]):
+            continue
+        what = f"{texts[split]} {field}s and {ids[split]} ids also occur in train"
+        if dataset.get("split_overlap", "error") == "error":
+            first = frame.loc[same_text | same_id, "id"].iloc[0]
+            raise DataError(f"{_where(name, split, files)}: {what} (first: id {first!r}); set "
+                            f"datasets.{name}.split_overlap: warn to accept them")
+        LOG.warning("%s/%s: %s (split_overlap: warn)", name, split, what)
+    return texts, ids
 
 
 def _download(name: str, files: dict, downloads_dir, mirror) -> tuple[dict, dict]:
