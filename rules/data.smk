@@ -10,7 +10,8 @@ rule prepare_dataset:
         test=f"{R}/data/{{dataset}}/test.parquet",
         meta=f"{R}/data/{{dataset}}/meta.json",
     params:
-        dataset=lambda wc: config_part(config["datasets"][wc.dataset], "task", "label_names", "source"),
+        dataset=lambda wc: config_part(config["datasets"][wc.dataset], "task", "label_names",
+                                       "split_overlap", "source"),
         source_sha256=lambda wc: local_source_digest(wc.dataset),
         seed=config["seed"],
         mirror=config["download_mirror"],
