@@ -56,8 +56,8 @@ report: setup
 ## Speed of the batched LRP and attribution against their one-at-a-time versions (printed), and
 ## the attribution interface against the per-sample Captum loop and ferret (benchmarks/tables/).
 bench: setup
-	$(BIN)/python benchmarks/run.py 2>/dev/null
-	$(BIN)/python benchmarks/faithfulness.py 2>/dev/null
+	PYTHONWARNINGS=ignore $(BIN)/python benchmarks/run.py --threads 1 --out benchmarks/tables/batching_cpu.md
+	PYTHONWARNINGS=ignore $(BIN)/python benchmarks/faithfulness.py
 	$(BIN)/python benchmarks/attribution.py $(BENCH_ATTRIBUTION_ARGS) --out benchmarks/tables/attribution_cpu.md
 
 clean:

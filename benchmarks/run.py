@@ -14,7 +14,10 @@
 
 Timings are wall-clock on whatever machine runs this (CPU seconds of this process beside them,
 which shared cores disturb less); they are printed, never asserted.
-    .venv/bin/python benchmarks/run.py [--quick] [--threads N] [--only training,decoding]
+    .venv/bin/python benchmarks/run.py [--quick] [--threads N] [--only training,decoding] [--out FILE]
+
+With ``--out`` the measured rows are also written as one Markdown table (the README embeds
+``benchmarks/tables/batching_cpu.md`` through ``make readme``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,29 @@ import torch
 os.environ.setdefault("TQDM_DISABLE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the LRP reference lives with the tests
+
+
+#: the rows of the ``--out`` table: benchmark, setting, before (or one at a time), now, ratio
+ROWS: list[dict[str, str]] = []
+
+
+def record(benchmark: str, setting: str, before: str, now: str, ratio: str) -> None:
+    ROWS.append({"benchmark": benchmark, "setting": setting, "before / one at a time": before,
+                 "now / batched": now, "ratio": ratio})
+
+
+def write_table(path: Path, threads: int, quick: bool) -> None:
+    """The measured rows with the machine and date they come from, for the README."""
+    import datetime
+
+    import pandas as pd
+
+    head = (f"Batching benchmarks (`benchmarks/run.py{' --quick' if quick else ''}`), CPU threads "
+            f"{threads}, {os.cpu_count()} CPUs, {datetime.date.today().isoformat()}; wall-clock, one "
+            f"run (CPU-time ratios in brackets where measured)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + "\n\n" + pd.DataFrame(ROWS).to_markdown(index=False) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
 
 
 def best_of(fn, repeats: int) -> float:
@@ -61,6 +87,8 @@ def bench_lrp(quick: bool) -> None:
     print(f"LRP, article {S} words, summary {T} words, float64, CPU threads {torch.get_num_threads()}")
     print(f"  batched, all {T} output words:   {batched:8.3f} s")
     print(f"  one output word per call:       {one_by_one:8.3f} s   ratio {one_by_one / batched:6.1f}x slower")
+    record("LRP maps", f"all {T} output words of a summary, {S}-word article, float64",
+           f"{one_by_one:.3f} s (one word per call)", f"{batched:.3f} s", f"{one_by_one / batched:.1f}x")
     # the loop-based reference, on a small problem (it loops over every unit)
     rs, rt, units = (20, 4, 16) if quick else (40, 8, 32)
     small = Summarizer(ModelConfig(vocab_size=100, embedding_dim=units, hidden_dim=units,
@@ -73,6 +101,8 @@ def bench_lrp(quick: bool) -> None:
     fast = best_of(lambda: lrp_summary(small, s_src, s_dec, s_out), 3)
     print(f"  loop-based reference ({rs} words, {rt} outputs, {units} units): {ref:8.3f} s vs batched "
           f"{fast:.4f} s   ratio {ref / fast:6.0f}x slower")
+    record("LRP maps", f"loop-based reference, {rs} words, {rt} outputs, {units} units",
+           f"{ref:.3f} s (reference)", f"{fast:.4f} s", f"{ref / fast:.0f}x")
 
 
 def bench_attribution(quick: bool) -> None:
@@ -86,7 +116,7 @@ def bench_attribution(quick: bool) -> None:
                                         ["negative", "positive"], 128, data["text"])
     model.eval()
     n = 8 if quick else 24
-    samples = data.head(n)[["id", "text", "label"]]
+    samples = data.head(n)[["id", "text", "label"]].assign(pred=lambda d: d["label"])  # explained: predicted
     steps = 16 if quick else 50
     cfg = {"methods": ["integrated_gradients"], "ig_steps": steps, "ig_internal_batch_size": steps,
            "hidden_reduction": "sum", "word_aggregation": "sum"}
@@ -96,6 +126,9 @@ def bench_attribution(quick: bool) -> None:
     print(f"  batches of 8 samples:  {batched:8.3f} s  ({batched / n * 1000:6.1f} ms/sample)")
     print(f"  one sample per call:   {single:8.3f} s  ({single / n * 1000:6.1f} ms/sample)   "
           f"ratio {single / batched:5.1f}x slower")
+    record("integrated gradients", f"{n} samples, {steps} steps, 2-layer BERT (64 wide), ms/sample",
+           f"{single / n * 1000:.1f} (one per call)", f"{batched / n * 1000:.1f} (batches of 8)",
+           f"{single / batched:.1f}x")
 
 
 # ---------------------------------------------------------------- summarizer training (issue 12)
@@ -245,6 +278,11 @@ def bench_training(quick: bool) -> None:
         print(f"    now:    {n / new_w:7.2f} articles/s {n_tok / new_w:8.0f} target tokens/s "
               f"(wall {new_w:6.2f} s, CPU {new_c:6.2f} s)   ratio {old_w / new_w:5.1f}x faster "
               f"(CPU time {old_c / new_c:5.1f}x)")
+        dims = "/".join(str(v) for v in sizes.values())
+        record("summarizer training step", f"{name} ({dims}, vocab {pre['vocab_size']}, article <= "
+               f"{pre['max_article_tokens']} tokens), articles/s (target tokens/s)",
+               f"{n / old_w:.2f} ({n_tok / old_w:.0f})", f"{n / new_w:.2f} ({n_tok / new_w:.0f})",
+               f"{old_w / new_w:.1f}x ({old_c / new_c:.1f}x)")
 
 
 @torch.no_grad()
@@ -300,11 +338,15 @@ def bench_decoding(quick: bool) -> None:
     new = best_of(lambda: greedy_decode(model, sources, 35, 100), 1)
     print(f"  greedy, one batch of {n}:   before {n / old:7.2f} articles/s   now {n / new:7.2f} articles/s"
           f"   ratio {old / new:5.1f}x faster")
+    record("summarizer decoding", f"greedy, one batch of {n}, articles/s", f"{n / old:.2f}",
+           f"{n / new:.2f}", f"{old / new:.1f}x")
     m = 4 if quick else 8
     old = best_of(lambda: [beam_search(model, s, 4, 35, 100) for s in sources[:m]], 1)
     new = best_of(lambda: beam_search_batch(model, sources[:m], 4, 35, 100), 1)
     print(f"  beam 4, {m} articles:       before {m / old:7.2f} articles/s   now {m / new:7.2f} articles/s"
           f"   ratio {old / new:5.1f}x faster (one article at a time vs all together)")
+    record("summarizer decoding", f"beam 4, {m} articles, articles/s", f"{m / old:.2f} (one at a time)",
+           f"{m / new:.2f} (all together)", f"{old / new:.1f}x")
 
 
 def bench_compile(quick: bool) -> None:
@@ -329,12 +371,16 @@ def bench_compile(quick: bool) -> None:
         compiled(enc, dec, v).sum().backward()
     except Exception as exc:  # noqa: BLE001 - no compiler toolchain: report, do not fail the benchmark
         print(f"torch.compile unavailable here: {type(exc).__name__}: {str(exc)[:120]}")
+        record("torch.compile", f"attention block [{B}, {T}, {S}, {A}]", "eager", "unavailable here", "")
         return
     t_compile = time.perf_counter() - t0
     t_comp = best_of(lambda: compiled(enc, dec, v).sum().backward(), 3)
     print(f"torch.compile on CPU, attention block [{B}, {T}, {S}, {A}] forward+backward")
     print(f"  eager (as trained): {t_eager:8.3f} s   compiled: {t_comp:8.3f} s (after {t_compile:.0f} s "
           f"of compilation)   ratio {t_eager / t_comp:5.2f}x")
+    record("torch.compile", f"attention block [{B}, {T}, {S}, {A}] forward+backward (not adopted)",
+           f"{t_eager:.3f} s (eager, as trained)", f"{t_comp:.3f} s (compiled, after {t_compile:.0f} s)",
+           f"{t_eager / t_comp:.2f}x")
 
 
 def main() -> None:
@@ -343,6 +389,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--only", default="lrp,attribution,training,decoding,compile",
                         help="comma-separated sections to run")
+    parser.add_argument("--out", type=Path, help="also write the measured rows as a Markdown table here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sections = set(args.only.split(","))
@@ -358,6 +405,8 @@ def main() -> None:
         bench_compile(args.quick)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak:.0f} MiB")
+    if args.out:
+        write_table(args.out, args.threads, args.quick)
 
 
 if __name__ == "__main__":

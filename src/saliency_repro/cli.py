@@ -28,6 +28,7 @@ README_BLOCKS = {
     "local-simulator-imdb": "paper_figures/local/lu2024/simulator_validation_imdb.md",
     "local-simulator-agnews": "paper_figures/local/lu2024/simulator_validation_agnews.md",
     "bench-attribution": "benchmarks/tables/attribution_cpu.md",
+    "bench-batching": "benchmarks/tables/batching_cpu.md",
 }
 
 
