@@ -263,13 +263,10 @@ def exclusion_rule(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: b
     worker's answers is kept), ``rows`` (file rows dropped: MTurk submissions, long-layout
     answers), ``empty`` (of them, submissions with no answer), ``answers`` dropped, every
     ``reason`` and the ``lines`` (``source:2-4,7``) of the dropped rows. Every answer counts,
-    whatever its ``in_set``; :func:`exclusion_rule_by_set` is the one-set-of-a-file version."""
-    empty = pd.DataFrame(columns=EMPTY_COLUMNS) if empty is None else empty
-    reasons = _reasons(answers, min_seconds, exclude_all_idk)
-    excl = _exclusion_rows(answers, empty, reasons, set(answers["worker_id"]), source)
-    kept = answers[~answers["worker_id"].isin(reasons)].reset_index(drop=True)
-    _log_rule(excl, kept, answers, empty, "")
-    return kept, excl
+    whatever its ``in_set``: the one-set case of :func:`exclusion_rule_by_set`."""
+    kept, excl, _ = exclusion_rule_by_set(answers.assign(**{IN_SET: True}), min_seconds,
+                                          exclude_all_idk, empty, source)
+    return kept.drop(columns=[IN_SET]), excl
 
 
 def exclusion_rule_by_set(answers: pd.DataFrame, min_seconds: float, exclude_all_idk: bool = True,
@@ -293,8 +290,10 @@ def exclusion_rule_by_set(answers: pd.DataFrame, min_seconds: float, exclude_all
     mine, other = answers[in_set], answers[~in_set]
     reasons = _reasons(answers, min_seconds, exclude_all_idk)  # the whole submission
     here_workers = set(mine["worker_id"])
-    first_row_set = (answers.assign(**{IN_SET: in_set}).sort_values("line", kind="stable")
-                     .groupby("worker_id")[IN_SET].first())
+    in_file_order = answers.assign(**{IN_SET: in_set})
+    if "line" in in_file_order:
+        in_file_order = in_file_order.sort_values("line", kind="stable")
+    first_row_set = in_file_order.groupby("worker_id")[IN_SET].first()
     owner = empty["worker_id"].map(first_row_set)
     empty_here = empty[owner.where(owner.notna(), first_set).astype(bool)]
     excl = _exclusion_rows(mine, empty_here,
