@@ -65,8 +65,11 @@ def source_files(src: dict) -> dict[str, Any]:
     return out
 
 
-def _split_option(src: dict, split: str, option: str, default: Any = None) -> Any:
-    return ((src.get("split_options") or {}).get(split) or {}).get(option, src.get(option, default))
+def reading_options(src: dict, split: str) -> dict[str, Any]:
+    """How one split is read: the source's options with that split's ``split_options`` on
+    top (a key given there replaces the source's, ``columns`` as a whole). The dry run's checks
+    and data preparation read a split with the same options."""
+    return {**src, **((src.get("split_options") or {}).get(split) or {})}
 
 
 def check_layout(key: str, ds: dict[str, Any]) -> None:
@@ -80,7 +83,7 @@ def check_layout(key: str, ds: dict[str, Any]) -> None:
     for split, spec in src["files"].items():
         where = f"{key}.source.files.{split}"
         if not is_per_class(spec, src["type"]):
-            if _split_option(src, split, "format") == "lines":
+            if reading_options(src, split).get("format") == "lines":
                 raise ConfigError(f"config key '{where}': format lines gives texts without labels; map "
                                   f"each label name to its file, e.g. {{negative: neg.txt, positive: pos.txt}}, "
                                   f"or give this split its own format under {key}.source.split_options.{split}")
@@ -114,21 +117,19 @@ def _check_local_file(key: str, path: Path, src: dict, task: str, split: str, pe
     for one file per class, whose key is the label)."""
     if not path.is_file():
         raise ConfigError(f"config key '{key}': {path} does not exist")
-    split_opts = (src.get("split_options") or {}).get(split) or {}
-    header = split_opts.get("header", src.get("header", True))
-    if split_opts.get("format", src.get("format", "auto")) == "lines":
+    options = reading_options(src, split)
+    header = options.get("header", True)
+    if options.get("format", "auto") == "lines":
         return
-    columns = {**DEFAULT_COLUMNS[task], **(src.get("columns") or {}),
-               **(split_opts.get("columns") or {})}
+    columns = {**DEFAULT_COLUMNS[task], **(options.get("columns") or {})}
     if per_class:
         columns.pop("label", None)
     wanted = [c for ref in columns.values() for c in (ref if isinstance(ref, list) else [ref])
               if isinstance(c, str)]
     if not header or not wanted:
         return
-    have = header_columns(path, split_opts.get("format", src.get("format", "auto")),
-                          split_opts.get("delimiter", src.get("delimiter")),
-                          split_opts.get("encoding", src.get("encoding")) or "utf-8")
+    have = header_columns(path, options.get("format", "auto"), options.get("delimiter"),
+                          options.get("encoding") or "utf-8")
     if have is None:
         return
     missing = [c for c in wanted if c not in have]
@@ -148,8 +149,7 @@ def check_label_head(key: str, path: Path, ds: dict, split: str) -> None:
     by row, stays in data preparation."""
     from saliency_repro.data import sources
 
-    src = ds["source"]
-    options = {**src, **((src.get("split_options") or {}).get(split) or {})}
+    options = reading_options(ds["source"], split)
     if options.get("drop_invalid"):
         return  # unknown labels are dropped and counted by design
     try:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from saliency_repro.data import synthetic
 from saliency_repro.download import fetch, url_file_name
-from saliency_repro.preflight import check_layout, is_per_class
+from saliency_repro.preflight import check_layout, is_per_class, reading_options
 
 LOG = logging.getLogger(__name__)
 
@@ -425,7 +425,7 @@ def load_source(
 def _read_local_split(split: str, spec: Any, dataset: dict, reports: dict[str, SplitReport]) -> pd.DataFrame:
     """One local (or downloaded) split: a file, or one file per class (``spec`` a mapping)."""
     source = dataset["source"]
-    options = {**source, **source.get("split_options", {}).get(split, {})}
+    options = reading_options(source, split)
     reports[split] = SplitReport()
     if isinstance(spec, dict):
         # the label is the file's key; lines have one column and ids from file and line
