@@ -120,14 +120,12 @@ rule crowd_answers:
 
 rule crowd_exclusions:
     input:
-        correct_exclusions=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/exclusions.parquet",
-        correct_answers=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/answers.parquet",
-        misclassified_exclusions=f"{CROWD}/{{dataset}}/misclassified/{{crowd_source}}/exclusions.parquet",
-        misclassified_answers=f"{CROWD}/{{dataset}}/misclassified/{{crowd_source}}/answers.parquet",
+        exclusions=expand(f"{CROWD}/{{{{dataset}}}}/{{s}}/{{{{crowd_source}}}}/exclusions.parquet", s=SAMPLE_SETS),
+        answers=expand(f"{CROWD}/{{{{dataset}}}}/{{s}}/{{{{crowd_source}}}}/answers.parquet", s=SAMPLE_SETS),
     output:
         table_files(f"{LU}/crowd_exclusions_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:
-        stem=lambda w: f"{LU}/crowd_exclusions_{w.dataset}_{w.crowd_source}",
+        sample_sets=SAMPLE_SETS,
         caption=lambda w: crowd_caption(
             f"Workers and submissions dropped on import, {w.dataset}, crowd source {w.crowd_source}, "
             f"per sample set: one row per worker with anything dropped (every reason; rows_dropped: "

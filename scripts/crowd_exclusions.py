@@ -5,7 +5,7 @@ setup_logging(snakemake.log[0], job=snakemake)
 
 from saliency_repro.crowd.steps import run_exclusions  # noqa: E402
 
-i, p = snakemake.input, snakemake.params
-run_exclusions({"correct": i.correct_exclusions, "misclassified": i.misclassified_exclusions},
-               {"correct": i.correct_answers, "misclassified": i.misclassified_answers},
-               p.stem, p.caption)
+sets = snakemake.params.sample_sets
+run_exclusions(dict(zip(sets, snakemake.input.exclusions, strict=True)),
+               dict(zip(sets, snakemake.input.answers, strict=True)),
+               snakemake.output[0], snakemake.params.caption)
