@@ -10,7 +10,7 @@ SNAKEMAKE_ARGS ?=
 # sized for a 2-core CPU; on a GPU machine drop --no-bf16 and raise the counts
 BENCH_ATTRIBUTION_ARGS ?= --n-texts 12 --steps 32 --lime-samples 200 --repeats 1 --threads 1 --no-bf16
 
-.PHONY: setup reproduce paper released readme test lint dry-run bench report clean
+.PHONY: system-packages setup reproduce paper released readme test lint dry-run bench report clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ released: setup
 readme: setup
 	$(BIN)/python -m saliency_repro.cli readme
 
-test: setup
+## Debian packages of the service tests (chromium, postgresql, slurm-wlm, munge), where root with apt.
+system-packages:
+	.ci/install-system-packages.sh
+
+test: setup system-packages
 	$(BIN)/python -m pytest -q --timeout=1500
 
 lint: setup
