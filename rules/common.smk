@@ -200,7 +200,8 @@ def released_crowd_targets():
                             ("significance", ("csv", "md", "tex"))]:
                 out += [f"{stem.format(a=a)}.{e}" for e in exts]
     sources = {src for ds in CLASSIFICATION for src in crowd_sources(ds, "released")}
-    out += [f"{F}/claims_lu2024_{src}.{e}" for src in sorted(sources) for e in ("csv", "md", "tex")]
+    out += [f"{F}/{c}_{src}.{e}" for src in sorted(sources) for e in ("csv", "md", "tex")
+            for c in ("claims_lu2024", "claims_sensitivity_lu2024")]
     return out
 
 

@@ -8,7 +8,8 @@ from saliency_repro import claims  # noqa: E402
 p = snakemake.params
 if p.paper == "lu2024":
     claims.lu_claims_step(snakemake.input.significance, snakemake.input.aggregates, p.datasets,
-                          snakemake.wildcards.crowd_source, p.crowd, p.seed, p.stem, p.caption)
+                          snakemake.wildcards.crowd_source, p.crowd, p.stem, p.caption,
+                          p.sensitivity_stem)
 else:
     claims.tuckey_claims_step(snakemake.input.similarity, snakemake.input.counterfactual,
-                              p.datasets, p.alpha, p.stem, p.caption)
+                              p.datasets, p.alpha, p.stem, p.caption, p.sensitivity_stem)

@@ -14,11 +14,14 @@ from conftest import REPO, shared_data_dir
 from saliency_repro.claims import (
     FAILS,
     HOLDS,
+    INCONCLUSIVE,
+    lu_claims,
     readme_block,
     replace_readme_block,
     tuckey_claims,
 )
 from saliency_repro.cli import README_BLOCKS, render_block
+from saliency_repro.crowd.stats import SignificanceSettings, significance_table
 
 
 def test_readme_results_block_matches_the_committed_claims_table():
@@ -34,9 +37,20 @@ def test_replace_readme_block_round_trip():
                             "verdict": HOLDS}])
     out = replace_readme_block(text, readme_block(claims, "x", "f.csv"), "x")
     assert out.startswith("intro\n") and out.endswith("\noutro\n") and "\nold\n" not in out
-    assert "| d | c | s | 1.5 | t, p = 0.01 | **holds** |" in out
+    assert "| d | c | s | 1.5 | t, p = 0.01 |  |  | **holds** |" in out
     with pytest.raises(ValueError, match="no block 'y'"):
         replace_readme_block(text, "", "y")
+
+
+def _cf_row(measure, method, k, articles, confirmed, wilcoxon_p, mean_diff, sd, draws=20):
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(confirmed, articles, method="wilson")
+    return {"measure": measure, "variant": "free", "method": method, "k": k, "articles": articles,
+            "confirmed": confirmed, "confirmed_fraction": confirmed / articles, "ci_low": lo,
+            "ci_high": hi, "wilcoxon_p": wilcoxon_p, "median_difference": mean_diff,
+            "mean_difference": mean_diff, "difference_sd": sd, "draws": draws,
+            "null_rate_max": 1 / (draws + 1)}
 
 
 def test_tuckey_claims_known_answers():
@@ -45,25 +59,98 @@ def test_tuckey_claims_known_answers():
         {"maps": "lrp", "summaries": 100, "spearman_mean": 0.9, "spearman_sd": 0.1},
         {"maps": "lrp_shuffled", "summaries": 100, "spearman_mean": 0.0, "spearman_sd": 0.02},
     ])
+    # the issue's case: token change at k = 10, 7 of 100 articles confirmed against 6 of the
+    # random-ranking control and a null rate of 1/21, while the average effect is large
     cf = pd.DataFrame([
-        {"measure": "rougeL_change", "variant": "free", "method": "lrp", "k": k, "articles": 40,
-         "confirmed_fraction": f, "ci_low": f - 0.1, "ci_high": f + 0.1,
-         "wilcoxon_p": p, "median_difference": md}
-        for k, f, p, md in [(2, 0.1, 0.5, 0.0), (4, 0.3, 0.2, 0.01), (8, 0.6, 0.01, 0.2)]
-    ] + [{"measure": "logprob_drop", "variant": "free", "method": "lrp", "k": 4, "articles": 40,
-          "confirmed_fraction": 1.0, "ci_low": 0.9, "ci_high": 1.0, "wilcoxon_p": 1e-6,
-          "median_difference": 3.0}])
-    rows = {r["claim_id"]: r for r in tuckey_claims("d", sim, cf, 0.05)}
+        _cf_row("token_change", "lrp", k, 100, c, p, md, 0.1)
+        for k, c, p, md in [(5, 3, 0.5, 0.0), (10, 7, 1e-12, 0.05), (20, 12, 1e-14, 0.08)]
+    ] + [_cf_row("token_change", "random_control", 10, 100, 6, 0.9, 0.0, 0.1),
+         _cf_row("logprob_drop", "lrp", 10, 100, 64, 1e-16, 0.9, 1.0),
+         _cf_row("logprob_drop", "random_control", 10, 100, 5, 0.8, 0.0, 1.0)])
+    rows_list, sens = tuckey_claims("d", sim, cf, 0.05)
+    rows = {r["claim_id"]: r for r in rows_list}
     alike = rows["maps_alike"]
     assert alike["ci_low"] == pytest.approx(0.9 - 0.0196) and alike["verdict"] == HOLDS
-    # the middle of k = 2, 4, 8 is 4: p = 0.2, not significant
-    rl = rows["deletion_changes_more:rougeL_change"]
-    assert rl["value"] == 0.3 and rl["p_value"] == 0.2 and rl["verdict"] == FAILS
-    assert rows["deletion_changes_more:logprob_drop"]["verdict"] == HOLDS
-    # maps that do not look alike
+    # the average effect is there (Wilcoxon p 1e-12, t-test t = 0.05 / (0.1 / 10) = 5)
+    assert rows["deletion_average:token_change"]["verdict"] == HOLDS
+    # but 7/100 against a null rate of 1/21: binomial P(X >= 7 | 100, 1/21) is about 0.24
+    from scipy.stats import binom
+    some = rows["deletion_some_articles:token_change"]
+    assert some["verdict"] == FAILS and some["value"] == 0.07
+    assert some["p_value"] >= binom.sf(6, 100, 1 / 21) - 1e-12  # Holm never lowers a p
+    # 64/100 is far above both the null rate and the control's 5/100
+    assert rows["deletion_some_articles:logprob_drop"]["verdict"] == HOLDS
+    # every test row names its family, and the sensitivity table has its variants
+    assert all(r["family"].startswith("tuckey2019/d: 4 tests") for r in rows_list[1:])
+    assert {s["variant"] for s in sens} >= {"primary", "paired t-test", "primary, unadjusted",
+                                            "Fisher exact vs the random-ranking control"}
+    # maps that do not look alike; one straddling 0.5 is inconclusive
     sim.loc[0, "spearman_mean"] = 0.01
-    rows = {r["claim_id"]: r for r in tuckey_claims("d", sim, cf.iloc[:0], 0.05)}
+    rows = {r["claim_id"]: r for r in tuckey_claims("d", sim, cf.iloc[:0], 0.05)[0]}
     assert rows["maps_alike"]["verdict"] == FAILS and len(rows) == 1
+    sim.loc[0, "spearman_mean"] = 0.5
+    assert tuckey_claims("d", sim, cf.iloc[:0], 0.05)[0][0]["verdict"] == INCONCLUSIVE
+
+
+def _crowd(rng: np.random.Generator, n: int, effects: dict[str, float]) -> pd.DataFrame:
+    """A simulated aggregate: every method of the paper, p(correct) = base + effect per k."""
+    rows = []
+    for i in range(n):
+        easy = rng.random() < 0.5
+        for m in ["random", "all_attention", "last_attention", "vanilla_gradient",
+                  "integrated_gradients", "input_x_grad", "deeplift", "lime"]:
+            p = (0.7 if easy else 0.3) + effects.get(m, 0.0)
+            for k in (5, 10, 20, 30, 40):
+                rows.append({"sample_id": f"s{i:03d}", "method": m, "k": k,
+                             "correct": int(rng.random() < p), "label": 0, "display": f"{m}{k}"})
+    return pd.DataFrame(rows)
+
+
+def test_not_better_claims_are_not_confirmed_by_a_test_without_power():
+    """30 samples, no effect: "LIME is not significantly better than RANDOM" must not *hold*
+    from a superiority test that fails to reject (the bug: it did, at p = 0.96)."""
+    agg = _crowd(np.random.default_rng(3), 30, {})
+    settings = SignificanceSettings(n_boot=50, null_simulations=0)
+    sig = significance_table(agg, settings, 1)
+    rows = {r["claim_id"]: r for r in lu_claims("d", "sim", sig, agg, settings)[0]}
+    for m in ("input_x_grad", "deeplift", "lime"):
+        r = rows[f"better_than_random:{m}"]
+        assert r["verdict"] == INCONCLUSIVE, r
+        assert "equivalence not shown" in r["sensitivity"] or "disagree" in r["sensitivity"]
+        assert r["min_detectable"] > 5  # the design cannot see a 5-point effect
+    # with more samples and no effect, equivalence within a 10-point margin is shown
+    big = _crowd(np.random.default_rng(4), 300, {})
+    settings = SignificanceSettings(n_boot=50, null_simulations=0, equivalence_margin_pp=10.0)
+    rows = {r["claim_id"]: r for r in lu_claims("d", "sim", significance_table(big, settings, 1),
+                                                 big, settings)[0]}
+    assert rows["better_than_random:lime"]["verdict"] == HOLDS
+
+
+def test_every_inferential_claim_is_in_one_declared_family_and_seed_free():
+    agg = _crowd(np.random.default_rng(5), 80, {"integrated_gradients": 0.25, "all_attention": 0.2,
+                                                  "last_attention": 0.05, "vanilla_gradient": 0.15})
+    settings = SignificanceSettings(n_boot=50, null_simulations=20)
+    sig1 = significance_table(agg, settings, 1)
+    sig2 = significance_table(agg, SignificanceSettings(n_boot=80, null_simulations=5), 12345)
+    # the primary p-values do not move with the seed or with a diagnostic setting
+    pd.testing.assert_series_equal(sig1["perm_p"], sig2["perm_p"])
+    assert list(sig1["better_than_random"]) == list(sig2["better_than_random"])
+    rows1, sens1 = lu_claims("d", "sim", sig1, agg, settings)
+    rows2, _ = lu_claims("d", "sim", sig2, agg, settings)
+    assert [r["verdict"] for r in rows1] == [r["verdict"] for r in rows2]
+    # ... nor with the order of the methods in the data
+    shuffled = agg.sample(frac=1.0, random_state=0)
+    rows3, _ = lu_claims("d", "sim", significance_table(shuffled, settings, 7), shuffled, settings)
+    assert [(r["claim_id"], r["verdict"], r["p_value"]) for r in rows1] == \
+        [(r["claim_id"], r["verdict"], r["p_value"]) for r in rows3]
+    by_id = {r["claim_id"]: r for r in rows1}
+    fam = "lu2024/d: 9 superiority tests, Holm"
+    for cid in ("better_than_random:lime", "ig_best", "all_beats_last_attention"):
+        assert by_id[cid]["family"].startswith(fam)
+    # ig_best and ALL > LAST are adjusted in the family now: adjusted p >= raw p
+    raw = {(s["claim_id"]): s["p_raw"] for s in sens1 if s["variant"] == "primary"}
+    assert by_id["all_beats_last_attention"]["p_value"] >= raw["all_beats_last_attention"]
+    assert by_id["flips_exist"]["family"] == "descriptive (no test)"
 
 
 @pytest.mark.shared_data
@@ -82,3 +169,11 @@ def test_released_claims_regenerate_to_the_committed_table(tmp_path):
     got = pd.read_csv(work / "paper_figures/paper/claims_lu2024_released.csv")
     want = pd.read_csv(REPO / "paper_figures/paper/claims_lu2024_released.csv")
     pd.testing.assert_frame_equal(got, want)
+    # another seed: the same verdicts and primary p-values (issue 20: before, seed 12345 flipped
+    # DEEPLIFT on IMDB and ALL > LAST on AG News)
+    subprocess.run([sys.executable, "-m", "snakemake", "released_crowd_tables", "--cores", "2",
+                    "--configfile", "configs/paper.yaml", "--config", f"download_mirror={release}",
+                    "seed=12345"], cwd=work, check=True, capture_output=True)
+    other = pd.read_csv(work / "paper_figures/paper/claims_lu2024_released.csv")
+    pd.testing.assert_frame_equal(other[["claim_id", "dataset", "p_value", "verdict"]],
+                                  want[["claim_id", "dataset", "p_value", "verdict"]])

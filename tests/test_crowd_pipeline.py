@@ -77,7 +77,7 @@ def test_steps_end_to_end(workdir):
                     "toy", "simulated", "lu2024/table3", False)
     assert (d / "hist.png").is_file() and (d / "hist.pdf").is_file()
     crowd = {"alpha": 0.05, "bootstrap": 50,
-             "significance": {"permutations": 199, "null_simulations": 20}}
+             "significance": {"null_simulations": 20}}
     steps.run_significance(d / "aggregate.parquet", d / "sig", "[t] sig", crowd, 0, True)
     sig = pd.read_csv(d / "sig.csv")
     assert {"perm_p_holm", "clustered_mcnemar_p_holm", "naive_mcnemar_p_holm", "score_ci_low",

@@ -19,15 +19,16 @@ from saliency_repro.crowd.released import read_release
 from saliency_repro.crowd.scores import accuracy, score
 from saliency_repro.crowd.stats import (
     SignificanceSettings,
+    centred_null_rate,
     clustered_mcnemar_p,
     correctness_cube,
     discordant_counts,
+    exact_sign_flip_p,
     holm,
     naive_mcnemar_p,
     paired_difference,
     per_sample_scores,
     sample_level_tests,
-    sign_flip_p,
     significance_table,
     swap_null_rates,
 )
@@ -75,12 +76,15 @@ def test_clustered_mcnemar_by_hand():
 
 def test_sign_flip_exact_case():
     # 5 samples, all d = +1: of the 32 sign patterns only all-plus and all-minus reach |sum| = 5,
-    # so the exact two-sided p is 2/32; the Monte-Carlo p-value estimates it.
-    p = sign_flip_p(np.ones(5), 20000, np.random.default_rng(0))
-    assert p == pytest.approx(2 / 32, abs=0.006)
-    assert sign_flip_p(np.zeros(7), 999, np.random.default_rng(0)) == 1.0
-    # never below 1 / (B + 1)
-    assert sign_flip_p(np.ones(60), 99, np.random.default_rng(0)) == pytest.approx(1 / 100)
+    # so the exact two-sided p is 2/32; through the cube, with the count statistic
+    A = np.zeros((5, 2, 1))
+    A[:, 1, 0] = 1  # method right, random wrong, on every sample
+    assert exact_sign_flip_p(A, 1, 0, "correct_count") == pytest.approx(2 / 32)
+    assert exact_sign_flip_p(np.zeros((7, 2, 1)), 1, 0, "correct_count") == 1.0
+    # exact: far below any Monte-Carlo floor 1 / (B + 1)
+    A60 = np.zeros((60, 2, 1))
+    A60[:, 1, 0] = 1
+    assert exact_sign_flip_p(A60, 1, 0, "correct_count") == pytest.approx(2 * 0.5**60)
 
 
 def test_holm_by_hand():
@@ -135,9 +139,8 @@ def test_primary_test_holds_alpha_under_the_swap_null_and_naive_mcnemar_does_not
     perm_hits = naive_hits = 0
     for _ in range(n_sim):
         cube = _swap(released_like(rng, effect=0.1), rng)  # columns: random, method
-        d = paired_difference(cube, 1, 0, "weighted_score")
         b, c = discordant_counts(cube, 1, 0)
-        perm_hits += sign_flip_p(d, 499, rng) <= alpha
+        perm_hits += exact_sign_flip_p(cube, 1, 0, "correct_count") <= alpha
         naive_hits += naive_mcnemar_p(int(b.sum()), int(c.sum())) <= alpha
     se = math.sqrt(alpha * (1 - alpha) / n_sim)
     assert perm_hits / n_sim <= alpha + 2.5 * se
@@ -147,16 +150,17 @@ def test_primary_test_holds_alpha_under_the_swap_null_and_naive_mcnemar_does_not
 def test_table_columns_agree_with_the_array_functions():
     cube = released_like(np.random.default_rng(21), n=50, effect=0.2)
     row = sample_level_tests(aggregate_from(cube, ["random", "lime"]),
-                             SignificanceSettings(permutations=199, null_simulations=0), 0).iloc[0]
+                             SignificanceSettings(null_simulations=0), 0).iloc[0]
     b, c = discordant_counts(cube, 1, 0)
     assert row["b_method_only"] == b.sum() and row["c_baseline_only"] == c.sum()
     assert row["clustered_mcnemar_p"] == pytest.approx(clustered_mcnemar_p(b, c))
-    assert row["samples"] == 50 and np.isnan(row["perm_null_rate"])
+    assert row["samples"] == 50 and np.isnan(row["perm_centred_null_rate"])
+    assert "perm_null_rate" not in row.index  # the swap null is the test's own: not reported
 
 
 def test_primary_test_has_power_when_the_method_is_better():
     rng = np.random.default_rng(12)
-    settings = SignificanceSettings(permutations=999, null_simulations=0)
+    settings = SignificanceSettings(null_simulations=0)
     cube = released_like(rng, n=100, effect=0.3)
     row = sample_level_tests(aggregate_from(cube, ["random", "lime"]), settings, 0).iloc[0]
     assert row["perm_p"] < 0.01 and row["mean_difference"] > 0
@@ -165,13 +169,13 @@ def test_primary_test_has_power_when_the_method_is_better():
 def test_verdict_uses_the_primary_test():
     rng = np.random.default_rng(13)
     cube = _swap(released_like(rng, effect=0.0), rng)
-    settings = SignificanceSettings(n_boot=50, permutations=999, null_simulations=10)
+    settings = SignificanceSettings(n_boot=50, null_simulations=10)
     table = significance_table(aggregate_from(cube, ["random", "lime"]), settings, 0,
                                paper_claims={"lime": False}).set_index("method")
     row = table.loc["lime"]
     expected = "yes" if (row["perm_p_holm"] < 0.05 and row["mean_difference"] > 0) else "no"
     assert row["better_than_random"] == expected
-    assert row["claim_holds"] == ("yes" if expected == "no" else "no")
+    assert row["paper_claim"] == "not better" and "claim_holds" not in table.columns
 
 
 @pytest.mark.shared_data
@@ -183,10 +187,16 @@ def test_swap_null_on_the_released_labels(name, n_classes):
         pytest.skip(f"{path} not available")
     agg = read_release(path, n_classes=n_classes).aggregate
     A, methods, _, _ = correctness_cube(agg)
-    settings = SignificanceSettings(permutations=499, null_simulations=400)
-    rates = swap_null_rates(A, methods.index("integrated_gradients"), methods.index("random"),
-                            settings, np.random.default_rng(5))
+    settings = SignificanceSettings(null_simulations=400)
+    j, base = methods.index("integrated_gradients"), methods.index("random")
+    rates = swap_null_rates(A, j, base, settings, np.random.default_rng(5))
     se = math.sqrt(0.05 * 0.95 / 400)
-    assert rates["perm_null_rate"] <= 0.05 + 2.5 * se
-    assert rates["clustered_mcnemar_null_rate"] <= 0.05 + 3 * se  # asymptotic, close to alpha
-    print(f"\n{name}: swap-null rejection rates {rates}")
+    assert rates["clustered_mcnemar_swap_null_rate"] <= 0.05 + 3 * se  # asymptotic, close to alpha
+    assert rates["naive_mcnemar_swap_null_rate"] > 0.05 + 2.5 * se
+    # the primary test under a null that is not its own reference distribution: resampled
+    # centred differences (mean zero, not necessarily symmetric)
+    centred = centred_null_rate(paired_difference(A, j, base, "weighted_score"), settings,
+                                np.random.default_rng(6))
+    assert centred["perm_centred_null_rate"] <= 0.05 + 3 * se
+    assert centred["perm_centred_null_ci_low"] <= centred["perm_centred_null_rate"] <= centred["perm_centred_null_ci_high"]
+    print(f"\n{name}: swap-null rejection rates {rates}, centred null {centred}")

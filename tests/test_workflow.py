@@ -145,7 +145,7 @@ def test_end_to_end_reduced_demo(tmp_path):
         ({"crowd": {"alpha": 0.01}}, {"crowd_significance", "claims_lu2024", "artifact_index"}),
         ({"crowd": {"compare_with_paper": True}},
          {"crowd_scores", "crowd_flips", "crowd_misclassified", "artifact_index"}),
-        ({"crowd": {"significance": {"permutations": 999}}},
+        ({"crowd": {"significance": {"equivalence_margin_pp": 2.5}}},
          {"crowd_significance", "claims_lu2024", "artifact_index"}),
         ({"datasets": {"topic": {"saliency": {"overlap_k": 15}}}},
          {"saliency_overlap_table", "artifact_index"}),

@@ -160,6 +160,8 @@ def summary_table(v: pd.DataFrame, level: float = 0.95, ci_method: str = "wilson
                      "important_mean": float(g["important"].mean()),
                      "random_mean": float(g["random_mean"].mean()),
                      "median_difference": float((g["important"] - g["random_mean"]).median()),
+                     "mean_difference": float((g["important"] - g["random_mean"]).mean()),
+                     "difference_sd": float((g["important"] - g["random_mean"]).std(ddof=1)) if n > 1 else np.nan,
                      "wilcoxon_W": stat, "wilcoxon_p": p, "nonzero_pairs": nz})
         if "draws" in g:
             draws = int(g["draws"].min())

@@ -10,9 +10,17 @@ the sample level or clustered by sample:
   d_i = x_i(method) - x_i(RANDOM), where x_i is the equation-(2)-weighted per-sample score
   ``sum_k w_k A_ijk`` (so that mean_i x_i is exactly s_j; ``statistic: correct_count`` uses
   the plain number of correct k instead). Under the null that a sample's method and RANDOM
-  results are exchangeable, every sign pattern of d is equally likely, so the test is exact
-  (Monte-Carlo p-value ``(1 + #{|T*| >= |T|}) / (B + 1)``). The weights w_k do not change
-  under such a swap (they depend on the sum over methods at each k), so they are held fixed.
+  results are exchangeable, every sign pattern of d is equally likely. The p-value is
+  **exact**: the distribution of sum_i s_i d_i over all 2^n sign patterns is computed by
+  dynamic programming (``inference.sign_flip_exact``), so no seed and no permutation count can
+  move it. The weighted statistic's weights are put on an integer grid for this (1/Q of the
+  largest weight, Q in the thousands; ``integer_difference``): the test is exact for that
+  statistic. The weights w_k do not change under such a swap (they depend on the sum over
+  methods at each k), so they are held fixed.
+  Which weights: equation (2)'s w_k = P / (K^2 p_k) computed from the data, so that the mean of
+  the per-sample statistic is exactly the s_j of the tables. (The paper's printed weights sum
+  to 1.011, not 1, so its s_j is not exactly a weighted mean of the p_jk; the paper tables keep
+  the paper's s_j as the paper defines it, and the per-sample statistic uses the same w_k.)
 - the clustered McNemar test of Durkalski et al. (2003): X^2 = (sum_i (b_i - c_i))^2 /
   sum_i (b_i - c_i)^2, chi-square with 1 df, where b_i / c_i count the k of sample i on which
   only the method / only RANDOM is right;
@@ -20,15 +28,23 @@ the sample level or clustered by sample:
   (exchangeable working correlation);
 - for comparison only, the *naive* exact McNemar over the (sample, k) pairs as if they were
   independent (this package's earlier primary test): it rejects a true null far too often,
-  which the ``*_null_rate`` columns measure on each dataset's own data.
+  which the ``*_swap_null_rate`` columns measure on each dataset's own data.
 
 All p-values are Holm-adjusted over the methods. Bootstrap (over samples) 95% percentile CIs
 of s_j and of s_j - s_RANDOM recompute the weights w_k in every replicate as equation (2) does.
 
-The ``*_null_rate`` columns are the rejection rates at ``alpha`` of each test under a null
-built from the data: in every simulation each sample's method and RANDOM results are swapped
-with probability 1/2 (which makes the pair exchangeable while keeping the within-sample
-dependence of the real data).
+Calibration columns, each from a random stream of its own per (method, test):
+
+- ``*_swap_null_rate``: rejection rates at ``alpha`` of the McNemar tests under the swap null
+  (each sample's method and RANDOM results swapped with probability 1/2, keeping the
+  within-sample dependence). This null is the sign-flip test's own reference distribution, so
+  it is not reported for the primary test (its rate is at most alpha whatever the data);
+- ``perm_centred_null_rate`` (95% Wilson CI): the primary test's rejection rate when the data
+  sets are resampled from the centred per-sample differences, a null with mean zero that the
+  sign-flip test does not assume (it need not be symmetric).
+
+Whether a paper's claim holds, with a pre-declared sensitivity analysis and a three-level
+verdict, is decided in ``saliency_repro.claims``.
 """
 
 from __future__ import annotations
@@ -40,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from saliency_repro import inference
 from saliency_repro.crowd.scores import method_order, score
 from saliency_repro.names import display_name
 
@@ -54,23 +71,24 @@ class SignificanceSettings:
 
     alpha: float = 0.05
     n_boot: int = 1000
-    permutations: int = 10000
     null_simulations: int = 1000
     statistic: str = "weighted_score"
+    equivalence_margin_pp: float = 5.0
 
     @classmethod
     def from_config(cls, crowd: dict) -> SignificanceSettings:
         sig = crowd.get("significance", {}) or {}
         return cls(alpha=float(crowd.get("alpha", 0.05)), n_boot=int(crowd.get("bootstrap", 1000)),
-                   permutations=int(sig.get("permutations", 10000)),
                    null_simulations=int(sig.get("null_simulations", 1000)),
-                   statistic=str(sig.get("statistic", "weighted_score")))
+                   statistic=str(sig.get("statistic", "weighted_score")),
+                   equivalence_margin_pp=float(sig.get("equivalence_margin_pp", 5.0)))
 
     def describe(self) -> str:
         what = ("eq. (2)-weighted per-sample score" if self.statistic == "weighted_score"
                 else "per-sample number of correct k")
-        return (f"primary test: paired sign-flip permutation test over samples of the {what} "
-                f"({self.permutations} permutations), Holm over methods, alpha {self.alpha:g}")
+        return (f"primary test: paired sign-flip permutation test over samples of the {what}, "
+                f"exact p (all 2^n sign patterns, by dynamic programming; no Monte-Carlo error), "
+                f"Holm over methods, alpha {self.alpha:g}")
 
 
 # ---------------------------------------------------------------------------- data layout
@@ -96,11 +114,7 @@ def per_sample_scores(A: np.ndarray, statistic: str = "weighted_score") -> np.nd
     filled = np.nan_to_num(A, nan=0.0)
     if statistic == "correct_count":
         return filled.sum(axis=2)
-    p = np.nanmean(A, axis=0)  # [methods, k]
-    K = p.shape[1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.nan_to_num(p.sum() / (K * K * p.sum(axis=0)))  # a k nobody got right weighs 0
-    return filled @ w
+    return filled @ equation2_weights(A)
 
 
 def paired_difference(A: np.ndarray, j: int, base: int, statistic: str) -> np.ndarray:
@@ -111,16 +125,35 @@ def paired_difference(A: np.ndarray, j: int, base: int, statistic: str) -> np.nd
 
 
 # ---------------------------------------------------------------------------- the tests
-def sign_flip_p(d: np.ndarray, permutations: int, rng: np.random.Generator) -> float:
-    """Two-sided Monte-Carlo p-value of the paired sign-flip test of mean(d) = 0."""
-    d = np.asarray(d, dtype=float)
-    if len(d) == 0 or not np.any(d):
-        return 1.0
-    t_obs = abs(d.sum())
-    signs = rng.integers(0, 2, size=(permutations, len(d)), dtype=np.int8) * 2 - 1
-    t_perm = np.abs(signs @ d)
-    exceed = int((t_perm >= t_obs - 1e-9 * max(1.0, t_obs)).sum())
-    return (1 + exceed) / (permutations + 1)
+def equation2_weights(A: np.ndarray) -> np.ndarray:
+    """Equation (2)'s w_k = P / (K^2 p_k) from the data (a k nobody got right weighs 0)."""
+    p = np.nanmean(A, axis=0)  # [methods, k]
+    K = p.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(p.sum() / (K * K * p.sum(axis=0)))
+
+
+def integer_difference(A: np.ndarray, j: int, base: int, statistic: str) -> np.ndarray:
+    """d_i of ``paired_difference`` on an integer grid, for the exact sign-flip test.
+
+    ``correct_count`` is an integer already. ``weighted_score`` uses the eq. (2) weights rounded
+    to a grid of 1/Q of the largest weight (``inference.integer_weights``, Q >= 100, typically
+    several thousand): the sign-flip test is exact for this statistic, which differs from the
+    real-valued weighted score by at most 1/(2Q) of the largest weight per k.
+    """
+    complete = ~np.isnan(A[:, [j, base], :]).any(axis=(1, 2))
+    c = np.nan_to_num(A[complete, j, :]) - np.nan_to_num(A[complete, base, :])  # in {-1, 0, 1}
+    if statistic == "correct_count":
+        return c.sum(axis=1).astype(np.int64)
+    if statistic not in STATISTICS:
+        raise ValueError(f"config key 'crowd.significance.statistic': {statistic!r} is not one of {STATISTICS}")
+    w = inference.integer_weights(equation2_weights(A), float(np.abs(c).sum()))
+    return (c.astype(np.int64) @ w).astype(np.int64)
+
+
+def exact_sign_flip_p(A: np.ndarray, j: int, base: int, statistic: str) -> float:
+    """The primary test: exact two-sided sign-flip p of method j vs ``base`` over samples."""
+    return inference.sign_flip_exact(integer_difference(A, j, base, statistic))
 
 
 def clustered_mcnemar_p(b: np.ndarray, c: np.ndarray) -> float:
@@ -152,43 +185,63 @@ def discordant_counts(A: np.ndarray, j: int, base: int) -> tuple[np.ndarray, np.
 
 def swap_null_rates(A: np.ndarray, j: int, base: int, settings: SignificanceSettings,
                     rng: np.random.Generator) -> dict[str, float]:
-    """Rejection rates at alpha under the swap null built from these data (see module doc).
+    """Rejection rates at alpha of the two McNemar tests under the swap null (module doc).
 
-    A swap of sample i's method and baseline results flips the sign of d_i and exchanges
-    b_i with c_i; the weights w_k stay, so each simulation is one sign vector.
+    A swap of sample i's method and baseline results exchanges b_i with c_i. This null is the
+    sign-flip test's own reference distribution, so it says nothing about that test (its rate
+    is at most alpha for any data); it shows what ignoring the clustering does to the naive
+    McNemar. The primary test is checked by ``centred_null_rate`` instead.
     """
-    d = paired_difference(A, j, base, settings.statistic)
     b, c = discordant_counts(A, j, base)
     complete = ~np.isnan(A[:, [j, base], :]).any(axis=(1, 2))
     b, c = b[complete], c[complete]
     n_sim = settings.null_simulations
-    if n_sim == 0 or len(d) == 0:
-        return {"perm_null_rate": np.nan, "clustered_mcnemar_null_rate": np.nan,
-                "naive_mcnemar_null_rate": np.nan}
-    # the permutation test's inner loop is vectorized over simulations with one shared set of
-    # inner sign vectors per simulation batch: still exact for each simulated data set
-    inner = min(settings.permutations, 2000)
-    hits = {"perm": 0, "clustered": 0, "naive": 0}
+    if n_sim == 0 or len(b) == 0:
+        return {"clustered_mcnemar_swap_null_rate": np.nan, "naive_mcnemar_swap_null_rate": np.nan}
+    hits = {"clustered": 0, "naive": 0}
     for _ in range(n_sim):
-        s = rng.integers(0, 2, size=len(d)) == 1
-        d_sim = np.where(s, -d, d)
+        s = rng.integers(0, 2, size=len(b)) == 1
         b_sim, c_sim = np.where(s, c, b), np.where(s, b, c)
-        hits["perm"] += sign_flip_p(d_sim, inner, rng) <= settings.alpha
         hits["clustered"] += clustered_mcnemar_p(b_sim, c_sim) <= settings.alpha
         hits["naive"] += naive_mcnemar_p(int(b_sim.sum()), int(c_sim.sum())) <= settings.alpha
-    return {"perm_null_rate": hits["perm"] / n_sim,
-            "clustered_mcnemar_null_rate": hits["clustered"] / n_sim,
-            "naive_mcnemar_null_rate": hits["naive"] / n_sim}
+    return {"clustered_mcnemar_swap_null_rate": hits["clustered"] / n_sim,
+            "naive_mcnemar_swap_null_rate": hits["naive"] / n_sim}
+
+
+def centred_null_rate(d: np.ndarray, settings: SignificanceSettings,
+                      rng: np.random.Generator) -> dict[str, float]:
+    """The primary test's false-positive rate under a null that is *not* its own reference
+    distribution: data sets of n samples drawn with replacement from the centred differences
+    d_i - mean(d) (mean zero, but not necessarily symmetric, which the sign-flip test assumes).
+    Rejection rate at alpha with its 95% Wilson CI; each simulated p is decided sequentially
+    (``inference.sign_flip_rejects``)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    d = np.asarray(d, dtype=float)
+    n_sim = settings.null_simulations
+    if n_sim == 0 or len(d) < 2:
+        return {"perm_centred_null_rate": np.nan, "perm_centred_null_ci_low": np.nan,
+                "perm_centred_null_ci_high": np.nan}
+    centred = d - d.mean()
+    hits = sum(inference.sign_flip_rejects(centred[rng.integers(0, len(d), len(d))],
+                                           settings.alpha, rng) for _ in range(n_sim))
+    lo, hi = proportion_confint(hits, n_sim, alpha=0.05, method="wilson")
+    return {"perm_centred_null_rate": hits / n_sim, "perm_centred_null_ci_low": float(lo),
+            "perm_centred_null_ci_high": float(hi)}
 
 
 def sample_level_tests(aggregate: pd.DataFrame, settings: SignificanceSettings, seed: int,
                        baseline: str = "random") -> pd.DataFrame:
-    """Permutation, clustered McNemar and naive McNemar per method vs ``baseline``, Holm-adjusted."""
+    """Exact sign-flip, clustered and naive McNemar per method vs ``baseline``, Holm-adjusted.
+
+    Every random draw (the null simulations) comes from a stream of its own per (method, test)
+    (``inference.stream``), and the primary p-value is exact: no setting of a diagnostic and no
+    order of methods can move it.
+    """
     A, methods, ks, _ = correctness_cube(aggregate)
     if baseline not in methods:
         raise ValueError(f"no {baseline!r} method in the aggregate; cannot test against it")
     base = methods.index(baseline)
-    rng = np.random.default_rng(seed)
     rows = []
     for j, m in enumerate(methods):
         if m == baseline:
@@ -197,11 +250,12 @@ def sample_level_tests(aggregate: pd.DataFrame, settings: SignificanceSettings, 
         b, c = discordant_counts(A, j, base)
         row = {"method": m, "samples": len(d), "mean_difference": float(d.mean()) if len(d) else np.nan,
                "samples_method_better": int((d > 0).sum()), "samples_random_better": int((d < 0).sum()),
-               "perm_p": sign_flip_p(d, settings.permutations, rng),
+               "perm_p": exact_sign_flip_p(A, j, base, settings.statistic),
                "clustered_mcnemar_p": clustered_mcnemar_p(b, c),
                "b_method_only": int(b.sum()), "c_baseline_only": int(c.sum()),
                "naive_mcnemar_p": naive_mcnemar_p(int(b.sum()), int(c.sum()))}
-        row.update(swap_null_rates(A, j, base, settings, rng))
+        row.update(centred_null_rate(d, settings, inference.stream(seed, m, baseline, "centred_null")))
+        row.update(swap_null_rates(A, j, base, settings, inference.stream(seed, m, baseline, "swap_null")))
         rows.append(row)
     out = pd.DataFrame(rows)
     for col in ("perm_p", "clustered_mcnemar_p", "naive_mcnemar_p"):
@@ -253,7 +307,7 @@ def bootstrap_scores(aggregate: pd.DataFrame, n_boot: int, seed: int,
     """Percentile CIs of s_j (%) and of s_j - s_baseline, resampling samples with replacement."""
     p_full = aggregate.pivot_table(index="method", columns="k", values="correct")
     A, methods, ks, _ = correctness_cube(aggregate)
-    rng = np.random.default_rng(seed)
+    rng = inference.stream(seed, "bootstrap_scores")
     N, K = A.shape[0], len(ks)
     boot = np.empty((n_boot, len(methods)))
     for b in range(n_boot):
@@ -280,14 +334,15 @@ def bootstrap_scores(aggregate: pd.DataFrame, n_boot: int, seed: int,
 def significance_table(aggregate: pd.DataFrame, settings: SignificanceSettings, seed: int,
                        paper_claims: dict[str, bool] | None = None,
                        baseline: str = "random") -> pd.DataFrame:
-    """One row per method: bootstrap CI, the sample-level tests (Holm), GEE, verdict, claim.
+    """One row per method: bootstrap CI, the sample-level tests (Holm), GEE, and the decision.
 
-    ``better_than_random`` follows the primary test only: Holm-adjusted permutation p below
-    alpha with a positive mean difference. ``paper_claim`` / ``claim_holds`` appear only when
-    ``paper_claims`` is given (datasets that reproduce a table of the paper).
+    ``better_than_random`` follows the primary test only: Holm-adjusted exact sign-flip p below
+    alpha with a positive mean difference. ``paper_claim`` (what the paper says) appears only
+    when ``paper_claims`` is given; whether the claim holds, with its sensitivity analysis and
+    the three-level verdict, is the claims table's job (``claims.lu_claims``), not this one's.
     """
     boot = bootstrap_scores(aggregate, settings.n_boot, seed, baseline)
-    out = boot.merge(sample_level_tests(aggregate, settings, seed + 1, baseline), on="method", how="left")
+    out = boot.merge(sample_level_tests(aggregate, settings, seed, baseline), on="method", how="left")
     try:
         out = out.merge(gee_vs_baseline(aggregate, baseline), on="method", how="left")
     except Exception as exc:  # e.g. perfect separation on a tiny demo
@@ -297,17 +352,15 @@ def significance_table(aggregate: pd.DataFrame, settings: SignificanceSettings, 
     if paper_claims is not None:
         claim = out["method"].map(paper_claims)
         out["paper_claim"] = claim.map({True: "better", False: "not better"}).fillna("")
-        holds = np.where(claim.isna(), "", np.where((claim == True) == better, "yes", "no"))  # noqa: E712
-        out["claim_holds"] = holds
     out.insert(0, "Method", [display_name(m) for m in out["method"]])
     return out
 
 
 def pairwise_sign_flip(aggregate: pd.DataFrame, first: str, second: str,
-                       settings: SignificanceSettings, seed: int) -> dict[str, float]:
-    """Sample-level test of s_first vs s_second (e.g. ALL vs LAST ATTENTION)."""
+                       settings: SignificanceSettings) -> dict[str, float]:
+    """Sample-level exact sign-flip test of s_first vs s_second (e.g. ALL vs LAST ATTENTION)."""
     A, methods, _, _ = correctness_cube(aggregate)
-    d = paired_difference(A, methods.index(first), methods.index(second), settings.statistic)
-    rng = np.random.default_rng(seed)
+    j, base = methods.index(first), methods.index(second)
+    d = paired_difference(A, j, base, settings.statistic)
     return {"samples": len(d), "mean_difference": float(d.mean()) if len(d) else np.nan,
-            "p": sign_flip_p(d, settings.permutations, rng)}
+            "p": exact_sign_flip_p(A, j, base, settings.statistic)}
