@@ -64,7 +64,7 @@ ARTIFACTS = ArtifactRegistry()
 
 wildcard_constraints:
     dataset="[A-Za-z0-9_]+",
-    crowd_source="[A-Za-z0-9_]+",
+    crowd_source="[A-Za-z0-9]+",
     sample_set="correct|misclassified",
 
 

@@ -32,6 +32,9 @@ def _set(config: dict, dotted: str, value) -> dict:
     return config
 
 
+#: a local source for the topic dataset of the demo config (the files are not read here)
+LOCAL = {"type": "local", "files": {"train": "train.csv", "test": "test.csv"}}
+
 BAD_CONFIGS = [
     # (dotted key to set, value, text that must appear in the error)
     ("seeed", 3, "seeed"),                                             # typo'd top-level key
@@ -65,6 +68,45 @@ BAD_CONFIGS = [
     ("datasets.topic.crowd_sources", [{"name": "sim", "type": "simulated"},
                                       {"name": "sim", "type": "simulated"}],
      "datasets.topic.crowd_sources"),
+    # schema holes that crashed later (numpy at training time; KeyError in the dry run; a
+    # TypeError or LookupError without the key in data preparation)
+    ("seed", 2**32, "config key 'seed': 4294967296 is greater than the maximum"),
+    ("datasets.topic.crowd_sources", [{"name": "my_crowd", "type": "simulated"}],
+     "config key 'datasets.topic.crowd_sources.0.name'"),
+    ("datasets.topic.source", {**LOCAL, "delimiter": "\\t"},
+     "config key 'datasets.topic.source.delimiter': '\\\\t' is 2 characters"),
+    ("datasets.topic.source", {**LOCAL, "split_options": {"test": {"delimiter": ";;"}}},
+     "config key 'datasets.topic.source.split_options.test.delimiter'"),
+    ("datasets.topic.source", {**LOCAL, "encoding": "latin-9x"},
+     "config key 'datasets.topic.source.encoding': unknown encoding 'latin-9x'"),
+    # accepted silently before: ignored keys, labels outside the classes
+    ("datasets.topic.paper_refs.crowd_score", "lu2024/table3",
+     "config key 'datasets.topic.paper_refs.crowd_score': unknown artifact"),
+    ("classifier.model", {"type": "pretrained", "name_or_path": "minilm", "num_layers": 2},
+     "config key 'classifier.model.num_layers': ignored for a pretrained model"),
+    ("classifier.model", {"type": "scratch", "name_or_path": "minilm"},
+     "config key 'classifier.model.name_or_path': ignored for type 'scratch'"),
+    ("datasets.topic.source", {**LOCAL, "test_fraction": 0.3},
+     "config key 'datasets.topic.source.test_fraction': ignored"),
+    ("saliency.lime_samples", 200, "config key 'saliency.lime_samples': ignored with lime_variant authors"),
+    ("saliency.ig_max_steps", 400, "config key 'saliency.ig_max_steps': ignored without"),
+    ("datasets.topic.crowd_sources", [{"name": "sim", "type": "simulated", "path": "x.csv"}],
+     "config key 'datasets.topic.crowd_sources[0].path': ignored for a simulated source"),
+    ("datasets.topic.source", {**LOCAL, "label_values": [1, 2, 3, 4, 5]},
+     "config key 'datasets.topic.source.label_values': 5 values for 4 label_names"),
+    ("crowd.validation", {"datasets": {"imdb": {"path": "x.tsv"}}},
+     "config key 'crowd.validation.datasets.imdb': no dataset 'imdb'"),
+    # caught at the end of a long run before: the significance step tests against RANDOM
+    ("saliency.methods", ["lime", "deeplift"], "config key 'saliency.methods': 'random' is missing"),
+    # format regex (TREC's LABEL:fine text): the pattern is checked before any work
+    ("datasets.topic.source", {**LOCAL, "format": "regex"},
+     "config key 'datasets.topic.source.line_pattern': format regex needs"),
+    ("datasets.topic.source", {**LOCAL, "format": "regex", "line_pattern": "(?P<label>[A-Z]+:(?P<text>.+)"},
+     "config key 'datasets.topic.source.line_pattern': not a valid regular expression"),
+    ("datasets.topic.source", {**LOCAL, "format": "regex", "line_pattern": "(?P<label>[A-Z]+):(?P<txt>.+)"},
+     "no named group 'text' for the text"),
+    ("datasets.topic.source", {**LOCAL, "line_pattern": "(?P<label>.+)"},
+     "config key 'datasets.topic.source.line_pattern': ignored unless format is regex"),
 ]
 
 
@@ -152,6 +194,22 @@ def test_numeric_strings_from_the_command_line_are_coerced(demo_config):
     validate_config(cfg)
     assert cfg["saliency"]["k"] == [5, 10, 20] and cfg["crowd"]["alpha"] == 0.01
     assert isinstance(cfg["saliency"]["k"][1], int)
+    # --config "datasets={topic: {source: {n_train: 50}}}": Snakemake's YAML BaseLoader gives
+    # strings everywhere, also inside the per-source schemas (allOf / if / then) and booleans
+    cfg = copy.deepcopy(demo_config)
+    cfg["datasets"]["topic"]["source"].update(n_train="50", cues_per_doc=["1", "3"])
+    cfg = _set(cfg, "crowd.compare_with_paper", "false")
+    cfg = _set(cfg, "saliency.ig_tolerance", "null")
+    validate_config(cfg)
+    assert cfg["datasets"]["topic"]["source"]["n_train"] == 50
+    assert cfg["datasets"]["topic"]["source"]["cues_per_doc"] == [1, 3]
+    assert cfg["crowd"]["compare_with_paper"] is False and cfg["saliency"]["ig_tolerance"] is None
+    local = _set(copy.deepcopy(demo_config), "datasets.topic.source",
+                 {**LOCAL, "max_rows": "20", "header": "false", "columns": {"text": "2", "label": "0"}})
+    validate_config(local)
+    src = local["datasets"]["topic"]["source"]
+    assert (src["max_rows"], src["header"]) == (20, False)
+    assert src["columns"] == {"text": "2", "label": "0"}  # a column may be named "2": kept a string
 
 
 def test_a_dataset_may_have_its_own_display_sizes(demo_config):

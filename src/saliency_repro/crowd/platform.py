@@ -48,6 +48,7 @@ from pathlib import Path
 import pandas as pd
 
 from saliency_repro.crowd import IDK
+from saliency_repro.errors import InputError
 
 LOG = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ OTHER_SET_ATTR = "answers_other_set"
 EMPTY_REASON = "submitted with no answer (all Input.task_id slots empty)"
 
 
-class PlatformFormatError(ValueError):
+class PlatformFormatError(InputError):
     """A platform answers file is malformed; the message names file:line."""
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from saliency_repro.crowd.design import task_id
+from saliency_repro.errors import InputError
 from saliency_repro.names import from_release
 
 HEADER = ["Text", "Label", "Saliency", "Words", "Correct"]
 
 
-class ReleasedFormatError(ValueError):
+class ReleasedFormatError(InputError):
     """The released file does not have the documented layout; the message names file:line."""
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from saliency_repro.data import synthetic
 from saliency_repro.download import fetch, url_file_name
+from saliency_repro.errors import InputError
 from saliency_repro.preflight import check_layout, is_per_class, reading_options
 
 LOG = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ LINES_COLUMN = "text"  # format lines: the one column
 TEST_STREAM = 1  # the test carving draws from default_rng([seed, TEST_STREAM]), validation from seed
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """Bad input data; the message names the file and line."""
 
 
