@@ -13,6 +13,7 @@ line 1), because a silently mis-parsed release would change the paper's tables.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,15 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     path = Path(path)
     samples: list[dict] = []
     rows: list[dict] = []
-    with open(path, encoding="utf-8", newline="") as fh:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # a byte order mark (saved by Excel) is no header text
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReleasedFormatError(f"{path}:{line}: byte {data[exc.start:exc.start + 1]!r} is not "
+                                  f"UTF-8 (the release is UTF-8; was the file re-saved in another "
+                                  f"encoding, e.g. cp1252?)") from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
         if header is None:
@@ -58,6 +67,8 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
             where = f"{path}:{lineno}"
             if not fields or fields == [""]:
                 continue
+            if [f.strip() for f in fields] == HEADER:
+                raise ReleasedFormatError(f"{where}: the header again (two files joined into one?)")
             if len(fields) != len(HEADER):
                 raise ReleasedFormatError(
                     f"{where}: {len(fields)} tab-separated fields, expected {len(HEADER)}")
@@ -99,6 +110,7 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     if not samples:
         raise ReleasedFormatError(f"{path}: no samples")
     agg = pd.DataFrame(rows)
+    _refuse_repeated_samples(path, samples, agg)
     dup = agg.duplicated(["sample_id", "method", "k"], keep="first")
     if dup.any():
         line = int(agg.loc[dup, "line"].iloc[0])
@@ -114,6 +126,22 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     agg["task_id"] = [task_id(s, m, k) for s, m, k in
                       zip(agg["sample_id"], agg["method"], agg["k"], strict=True)]
     return Release(samples=pd.DataFrame(samples), aggregate=agg)
+
+
+def _refuse_repeated_samples(path: Path, samples: list[dict], agg: pd.DataFrame) -> None:
+    """A sample whose text, label and every display row repeat an earlier one: a file joined
+    with itself (or a copy pasted twice) would count each sample twice and double n in every
+    test and CI."""
+    displays = {sid: tuple(sorted(zip(g["method"], g["k"], g["display"], g["correct"], strict=True)))
+                for sid, g in agg.groupby("sample_id", sort=False)} if len(agg) else {}
+    seen: dict[tuple, int] = {}
+    for sample in samples:
+        key = (sample["text"], sample["label"], displays.get(sample["sample_id"], ()))
+        if key in seen:
+            raise ReleasedFormatError(
+                f"{path}:{sample['line']}: this sample (text, label and every display) repeats the "
+                f"one at line {seen[key]}; is the file joined with itself?")
+        seen[key] = sample["line"]
 
 
 def fetch_release(source: dict, dest: str | os.PathLike, n_classes: int,
