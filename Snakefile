@@ -55,7 +55,8 @@ try:
     explain_config_errors(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
     validate(config, "schemas/config.schema.yaml")
     check_cross_references(config)
-    preflight(config, local_exec=workflow.local_exec)
+    for _warning in preflight(config, local_exec=workflow.local_exec):
+        print(f"Warning: {_warning}", file=sys.stderr)
 except ConfigError as _error:
     sys.exit(f"Error: {_error}")
 

@@ -240,3 +240,68 @@ def test_an_empty_mapping_on_the_command_line_is_refused():
         check_command_line_overrides({"datasets": {}})
     with pytest.raises(ConfigError, match="'crowd.platform': an empty mapping"):
         check_command_line_overrides({"crowd": {"alpha": 0.1, "platform": {}}})
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    # Snakemake's own parsers print Python tracebacks for these before the workflow loads
+    (["-n", "--config", "saliency.n_samples=5"],
+     "--config 'saliency.n_samples=5': a dotted key is not understood; nest the value: "
+     "--config \"saliency={n_samples: 5}\""),
+    (["-n", "--config", "saliency={k: [5, 10}"], "--config 'saliency={k: [5, 10}': not valid YAML"),
+    (["-n", "--configfile", "{loop}"], "Too many levels of symbolic links"),
+    (["-n", "--configfile", "{repo}/configs/local.yaml", "all"],
+     "--configfile all: does not exist; a target written after --configfile is read as a config file"),
+    (["-n", "--configfile", "{bad}"], "bad.yaml:5: not valid YAML"),
+    # and everything the workflow checks at start, in one line
+    (["-n", "--config", "seed=4294967296"], "config key 'seed': 4294967296 is greater than the maximum"),
+    (["-n", "--config", "datasets={topic: {source: {n_train: 2}}}"],
+     "config key 'datasets.topic.source.n_train': 2 is less than the minimum of 8"),
+])
+def test_run_wrapper_errors_are_one_line(tmp_path, capsys, monkeypatch, repo, argv, named):
+    from saliency_repro import cli
+
+    (tmp_path / "loop").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run: demo\nseed: 1\ndatasets: [a,\n  b: c\n")
+    started = []
+    monkeypatch.setattr(cli, "_snakemake", lambda args: started.append(args) or 0)
+    places = {"{loop}": str(tmp_path / "loop"), "{repo}": str(repo), "{bad}": str(bad)}
+    for mark, place in places.items():
+        argv = [a.replace(mark, place) for a in argv]
+    assert cli.main(["run", *argv]) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not started  # Snakemake is not started
+
+
+def test_run_wrapper_passes_good_arguments_to_snakemake(capsys, monkeypatch, repo):
+    from saliency_repro import cli
+
+    started = []
+    monkeypatch.setattr(cli, "_snakemake", lambda args: started.append(args) or 0)
+    argv = ["all", "-n", "--config", "datasets={topic: {source: {n_train: 50}}}", "--cores", "1"]
+    assert cli.main(["run", *argv]) == 0
+    assert started == [argv]
+
+
+@pytest.mark.parametrize(("raise_", "one_line"), [
+    ("from saliency_repro.data.sources import DataError; raise DataError('f.csv:3: bad label')", True),
+    ("from saliency_repro.config import ConfigError; raise ConfigError('config key x: bad')", True),
+    ("raise KeyError('a bug')", False),
+])
+def test_a_job_ends_with_one_line_for_the_package_errors_only(tmp_path, raise_, one_line):
+    """A workflow script (setup_logging, as every script runs it): the package's own errors end
+    the job with 'Error: <message>' in its log, unexpected ones keep their traceback."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "job.log"
+    code = f"from saliency_repro.runtime import setup_logging; setup_logging({str(log)!r}); {raise_}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    text = log.read_text()
+    if one_line:
+        assert text.startswith("Error: ") and text.count("\n") == 1 and "Traceback" not in text
+    else:
+        assert "Traceback (most recent call last)" in text and "KeyError: 'a bug'" in text

@@ -419,18 +419,28 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read one YAML config file; a syntax error or a duplicated key names the file and line."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:  # missing, a directory, a symlink loop
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
+                          f"at offset {exc.start}); is this a config file?") from None
     try:
         loader = _StrictLoader(text)
         loader.name = str(path)
         try:
-            return loader.get_single_data() or {}
+            data = loader.get_single_data() or {}
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: a config file holds a mapping of keys (run:, datasets:, ...), "
+                          f"not a {type(data).__name__}")
+    return data
 
 
 def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> dict:

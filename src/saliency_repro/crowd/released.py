@@ -17,6 +17,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -144,6 +145,27 @@ def _refuse_repeated_samples(path: Path, samples: list[dict], agg: pd.DataFrame)
         seen[key] = sample["line"]
 
 
+def _check_labels(release: Release, n_classes: int, origin: Any) -> None:
+    labels = sorted(int(v) for v in release.samples["label"].unique())
+    if labels != list(range(n_classes)):
+        raise ReleasedFormatError(
+            f"{origin}: labels {labels} in the file, but the dataset has {n_classes} label_names; "
+            f"is this the release of another dataset?")
+
+
+def check_release_file(path: str | os.PathLike, sha256: str, n_classes: int) -> None:
+    """What :func:`fetch_release` checks of a local ``path``, without copying it: its pinned
+    sha256 (if any), its format and its labels (the dry run calls it: a released file is small)."""
+    from saliency_repro.download import ChecksumError, sha256_of
+
+    expected = (sha256 or "").lower().strip()
+    if expected:
+        actual = sha256_of(path)
+        if actual != expected:
+            raise ChecksumError(f"{path}: sha256 differed (expected {expected}, found {actual})")
+    _check_labels(read_release(path, n_classes=n_classes), n_classes, path)
+
+
 def fetch_release(source: dict, dest: str | os.PathLike, n_classes: int,
                   mirror: str | os.PathLike | None = None) -> None:
     """Put a crowd source's released file at ``dest``, verified, and check it fits the dataset.
@@ -175,10 +197,6 @@ def fetch_release(source: dict, dest: str | os.PathLike, n_classes: int,
             release = read_release(staged, n_classes=n_classes)
         except ReleasedFormatError as exc:
             raise ReleasedFormatError(str(exc).replace(str(staged), str(origin))) from None
-        labels = sorted(int(v) for v in release.samples["label"].unique())
-        if labels != list(range(n_classes)):
-            raise ReleasedFormatError(
-                f"{origin}: labels {labels} in the file, but the dataset has {n_classes} label_names; "
-                f"is this the release of another dataset?")
+        _check_labels(release, n_classes, origin)
         with atomic_path(dest) as tmp:
             shutil.copyfile(staged, tmp)
