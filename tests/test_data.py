@@ -266,6 +266,17 @@ def test_texts_shared_by_train_and_test_are_counted_or_refused(tmp_path):
     with pytest.raises(DataError, match=r"every row of the test split also occurs in train; "
                                         r"split_overlap: drop would leave it empty"):
         load_source("d", _dataset(same, split_overlap="drop"), seed=0)
+    # the classifier table's caption says it (the log alone hid it)
+    from saliency_repro.data.prepare import split_overlap_note
+
+    assert split_overlap_note(meta) == ("1 test row(s) whose text or id also occurs in the training "
+                                        "file were removed from the test split (split_overlap: drop).")
+    _, meta = load_source("d", _dataset(source), seed=0)
+    assert split_overlap_note(meta) == ("1 test text(s) and 0 test id(s) also occur in the training "
+                                        "file and are kept (split_overlap: warn); the test metrics "
+                                        "count them.")
+    _, meta = load_source("d", _dataset(other, split_overlap="drop"), seed=0)  # the shared id 'a'
+    assert meta["provenance"]["split_overlap_dropped"]["test"] == 1
 
 
 def test_multiline_quoted_field_reports_the_right_line(tmp_path):
