@@ -94,6 +94,8 @@ BAD_CONFIGS = [
      "config key 'datasets.topic.crowd_sources[0].path': ignored for a simulated source"),
     ("datasets.topic.source", {**LOCAL, "label_values": [1, 2, 3, 4, 5]},
      "config key 'datasets.topic.source.label_values': 5 values for 4 label_names"),
+    ("crowd.validation", {"grid": {"skill_medain": [1.0, 2.0]}},
+     "config key 'crowd.validation.grid.skill_medain': not a parameter"),
     ("crowd.validation", {"datasets": {"imdb": {"path": "x.tsv"}}},
      "config key 'crowd.validation.datasets.imdb': no dataset 'imdb'"),
     # caught at the end of a long run before: the significance step tests against RANDOM

@@ -225,6 +225,21 @@ def test_trec_labels_and_a_line_the_pattern_does_not_match(tmp_path):
         load_source("d", _dataset(source, labels=("DESC", "ENTY", "HUM")), seed=0)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "latin-1"])
+def test_the_head_of_a_file_is_cut_at_a_whole_line(tmp_path, encoding):
+    """The dry run reads the first bytes of a file: cut inside a UTF-16 unit or a quoted field
+    spanning lines, the head must still read (its last, partial row left out)."""
+    from saliency_repro.data.sources import read_file
+
+    rows = "".join(f'{i},"text {i}\nsecond line é",{i % 2}\n' for i in range(40))
+    path = _write(tmp_path / "f.csv", "id,text,label\n" + rows, encoding)
+    whole = read_file(path, {"encoding": encoding})
+    for head in (181, 257, 600):
+        part = read_file(path, {"encoding": encoding}, head_bytes=head)
+        assert 0 < len(part.frame) < len(whole.frame)
+        assert part.frame.values.tolist() == whole.frame.values[:len(part.frame)].tolist()
+
+
 def test_utf8_read_as_latin1_is_warned_about(tmp_path, caplog):
     path = _write(tmp_path / "mr.csv", "text,label\nclichés abound,0\nfine,1\n")
     source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "encoding": "latin-1"}

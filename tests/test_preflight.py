@@ -216,3 +216,12 @@ def test_labels_that_do_not_match_label_names_fail_the_dry_run(tmp_path):
         preflight(local_config(tmp_path, {"train": str(named), "test": str(named)}))
     dropped = local_config(tmp_path, {"train": str(named), "test": str(named)}, drop_invalid=True)
     preflight(dropped)  # drop_invalid: unknown labels are dropped and counted at preparation
+
+
+def test_preflight_warns_about_an_unpinned_released_file_from_the_mirror(tmp_path):
+    (tmp_path / "mirror").mkdir()
+    config = crowd_config(tmp_path, {"name": "r", "type": "released", "url": "https://x/IMDB.csv"})
+    config["download_mirror"] = str(tmp_path / "mirror")
+    assert preflight(config) == ["config key 'datasets.d.crowd_sources[0].sha256' is empty: any file "
+                                 "named 'IMDB.csv' in download_mirror is used, even another dataset's; "
+                                 "pin it"]

@@ -228,6 +228,16 @@ def check_ignored_keys(config: dict[str, Any]) -> None:
                     raise ConfigError(f"config key '{key}.crowd_sources[{i}].{extra}': ignored for "
                                       f"a {crowd['type']} source; remove it")
     validation = (config.get("crowd") or {}).get("validation") or {}
+    if validation.get("grid"):
+        import dataclasses
+
+        from saliency_repro.crowd.simulate import WorkerModel
+
+        known = [f.name for f in dataclasses.fields(WorkerModel)]
+        for param in validation["grid"]:
+            if param not in known:
+                raise ConfigError(f"config key 'crowd.validation.grid.{param}': not a parameter of "
+                                  f"the bag_of_words worker model ({', '.join(known)})")
     for name in validation.get("datasets") or {}:
         if name not in (config.get("datasets") or {}):
             raise ConfigError(f"config key 'crowd.validation.datasets.{name}': no dataset "

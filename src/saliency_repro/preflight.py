@@ -54,6 +54,11 @@ def preflight(config: dict[str, Any], local_exec: bool = True) -> list[str]:
                         f"{Path(spec['url']).name!r} in download_mirror is used, even another "
                         f"dataset's; pin it")
         for i, crowd in enumerate(ds.get("crowd_sources", [])):
+            if crowd.get("url") and not crowd.get("path") and not crowd.get("sha256") and mirror:
+                warnings.append(
+                    f"config key '{key}.crowd_sources[{i}].sha256' is empty: any file named "
+                    f"{Path(crowd['url']).name!r} in download_mirror is used, even another "
+                    f"dataset's; pin it")
             path = crowd.get("path")
             if path and not Path(path).is_file():
                 raise ConfigError(f"config key '{key}.crowd_sources[{i}].path': {path} does not exist")

@@ -12,6 +12,7 @@ rows are counted per reason and logged, and the counts go to ``meta.json``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -213,13 +214,19 @@ def read_file(path: str | Path, options: dict[str, Any], head_bytes: int | None 
             frame = batch.to_pandas() if batch is not None else pd.DataFrame()
         return RawTable(str(path), frame, list(range(1, len(frame) + 1)), line_word="row")
     data = None
+    encoding = (options.get("encoding") or "utf-8").lower().replace("_", "-")
+    wide = encoding.startswith(("utf-16", "utf-32"))  # a newline byte may sit inside a unit
     if head_bytes is not None:
         with open(path, "rb") as fh:
             data = fh.read(head_bytes)
-        if len(data) == head_bytes:
+        if len(data) == head_bytes and not wide:
             data = data[:data.rfind(b"\n") + 1]
     truncated = data is not None and len(data) < path.stat().st_size
-    text = _decode(path, options.get("encoding"), data)
+    if truncated and wide:  # decode what is whole, then cut at the last line break
+        text = codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+        text = text[:text.rfind("\n") + 1].lstrip("\ufeff")
+    else:
+        text = _decode(path, options.get("encoding"), data)
     odd = mojibake(data if data is not None else path.read_bytes(), options.get("encoding"))
     if odd:
         LOG.warning("%s:%d: %r looks like UTF-8 read as %r (mojibake); check the source's "
@@ -256,7 +263,7 @@ def _read_delimited(path: Path, text: str, delimiter: str, header: bool,
             rows.append(record)
             lines.append(start)
         start = reader.line_num + 1
-    if truncated and len(rows) > 1 + header:
+    if truncated and len(rows) > int(header):
         rows, lines = rows[:-1], lines[:-1]
     names = None
     if header:
