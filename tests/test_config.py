@@ -88,8 +88,6 @@ BAD_CONFIGS = [
      "config key 'classifier.model.name_or_path': ignored for type 'scratch'"),
     ("datasets.topic.source", {**LOCAL, "test_fraction": 0.3},
      "config key 'datasets.topic.source.test_fraction': ignored"),
-    ("saliency.lime_samples", 200, "config key 'saliency.lime_samples': ignored with lime_variant authors"),
-    ("saliency.ig_max_steps", 400, "config key 'saliency.ig_max_steps': ignored without"),
     ("datasets.topic.crowd_sources", [{"name": "sim", "type": "simulated", "path": "x.csv"}],
      "config key 'datasets.topic.crowd_sources[0].path': ignored for a simulated source"),
     ("datasets.topic.source", {**LOCAL, "label_values": [1, 2, 3, 4, 5]},
@@ -118,6 +116,21 @@ def test_bad_config_names_the_key(demo_config, key, value, named):
     with pytest.raises(ConfigError) as info:
         validate_config(bad)
     assert named in str(info.value)
+
+
+def test_keys_another_variant_would_use_are_warned_about(demo_config):
+    from saliency_repro.config import ignored_key_warnings
+
+    assert ignored_key_warnings(demo_config) == []
+    cfg = _set(_set(copy.deepcopy(demo_config), "saliency.lime_samples", 200), "saliency.ig_max_steps", 400)
+    assert ignored_key_warnings(cfg) == [
+        "config key 'saliency.lime_samples' is ignored with lime_variant authors (the authors' fixed "
+        "constants); it applies to lime_variant token_embedding only",
+        "config key 'saliency.ig_max_steps' is ignored without saliency.ig_tolerance (the fixed "
+        "ig_steps are used)"]
+    validate_config(cfg)  # a warning, not an error
+    cfg = _set(copy.deepcopy(demo_config), "saliency.lime_samples", 200)
+    assert ignored_key_warnings(_set(cfg, "saliency.lime_variant", "token_embedding")) == []
 
 
 def test_missing_required_keys_are_named(demo_config):

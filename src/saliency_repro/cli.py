@@ -91,12 +91,15 @@ def _check_config(args: argparse.Namespace) -> int:
     """What the workflow checks at start, for config files Snakemake itself reads first: a YAML
     syntax error in a ``--configfile`` reaches the user as Snakemake's "Config file is not valid
     JSON or YAML", without file or line."""
-    from saliency_repro.config import ConfigError, load_config
+    from saliency_repro.config import ignored_key_warnings, read_config_file, validate_config
     from saliency_repro.preflight import preflight
 
     try:
         for path in args.paths:
-            for warning in preflight(load_config(path), local_exec=not args.no_device):
+            config = read_config_file(path)
+            warnings = ignored_key_warnings(config)
+            warnings += preflight(validate_config(config), local_exec=not args.no_device)
+            for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             print(f"{path}: ok")
     except ConfigError as exc:
@@ -186,6 +189,7 @@ def check_command_line(argv: list[str], root: Path = REPO_ROOT) -> list[str]:
     from saliency_repro.config import (
         check_command_line_overrides,
         deep_merge,
+        ignored_key_warnings,
         read_config_file,
         validate_config,
     )
@@ -211,8 +215,9 @@ def check_command_line(argv: list[str], root: Path = REPO_ROOT) -> list[str]:
     for entry in entries:
         overrides = deep_merge(overrides, parse_config_entry(entry))
     check_command_line_overrides(overrides)
-    config = validate_config(deep_merge(config, overrides))
-    return preflight(config, local_exec=not remote)
+    config = deep_merge(config, overrides)
+    warnings = ignored_key_warnings(config)
+    return warnings + preflight(validate_config(config), local_exec=not remote)
 
 
 def _snakemake(argv: list[str]) -> int:

@@ -199,16 +199,6 @@ def check_ignored_keys(config: dict[str, Any]) -> None:
         key = "name_or_path" if "name_or_path" in model else "revision"
         raise ConfigError(f"config key 'classifier.model.{key}': ignored for type "
                           f"{model.get('type', 'scratch')!r}; set classifier.model.type: pretrained")
-    sal = config.get("saliency") or {}
-    if sal.get("lime_variant", "authors") == "authors":
-        for key in TOKEN_LIME_KEYS:
-            if key in sal:
-                raise ConfigError(f"config key 'saliency.{key}': ignored with lime_variant authors "
-                                  f"(the authors' fixed constants); set lime_variant: "
-                                  f"token_embedding or remove it")
-    if sal.get("ig_max_steps") is not None and sal.get("ig_tolerance") is None:
-        raise ConfigError("config key 'saliency.ig_max_steps': ignored without "
-                          "saliency.ig_tolerance (the fixed ig_steps are used)")
     for name, ds in (config.get("datasets") or {}).items():
         key = f"datasets.{name}"
         src = ds.get("source") or {}
@@ -242,6 +232,21 @@ def check_ignored_keys(config: dict[str, Any]) -> None:
         if name not in (config.get("datasets") or {}):
             raise ConfigError(f"config key 'crowd.validation.datasets.{name}': no dataset "
                               f"{name!r} is configured")
+
+
+def ignored_key_warnings(config: dict[str, Any]) -> list[str]:
+    """Keys the user wrote that one setting switches off but another would use (a config shared
+    between variants): warned about naming the key, before the schema fills its defaults."""
+    out = []
+    sal = config.get("saliency") or {}
+    if sal.get("lime_variant", "authors") == "authors":
+        out += [f"config key 'saliency.{key}' is ignored with lime_variant authors (the authors' "
+                f"fixed constants); it applies to lime_variant token_embedding only"
+                for key in TOKEN_LIME_KEYS if key in sal]
+    if sal.get("ig_max_steps") is not None and sal.get("ig_tolerance") is None:
+        out.append("config key 'saliency.ig_max_steps' is ignored without saliency.ig_tolerance "
+                   "(the fixed ig_steps are used)")
+    return out
 
 
 def check_cross_references(config: dict[str, Any]) -> None:
