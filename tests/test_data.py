@@ -245,7 +245,8 @@ def test_utf8_read_as_latin1_is_warned_about(tmp_path, caplog):
     source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "encoding": "latin-1"}
     splits, _ = load_source("d", _dataset(source), seed=0)
     assert splits["test"]["text"].iloc[0] == "clichÃ©s abound"  # what latin-1 makes of it
-    assert "mr.csv:2: 'clichÃ©s' looks like UTF-8 read as 'latin-1'" in caplog.text
+    assert ("mr.csv:2: 'clichÃ©s' looks like UTF-8 read as latin-1 (mojibake; read as 'latin-1'): "
+            "the file is UTF-8, set the source's 'encoding: utf-8'") in caplog.text
 
 
 def test_jsonl_that_is_not_one_object_per_line_names_the_line(tmp_path):

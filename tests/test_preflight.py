@@ -167,6 +167,10 @@ def test_preflight_warns_about_mojibake_and_unpinned_mirror_files(tmp_path):
                         f"'clichÃ©s': UTF-8 text decoded as a single-byte encoding (mojibake); use "
                         f"encoding utf-8"]
     assert preflight(local_config(tmp_path, {"train": mr})) == []  # read as UTF-8: right
+    saved = _f(tmp_path, "saved.csv", "text,label\nfine,1\nclichÃ©s abound,0\n")  # the file holds it
+    assert preflight(local_config(tmp_path, {"train": saved})) == [
+        f"{saved}:3: 'clichÃ©s' looks like UTF-8 text once decoded as latin-1 and saved so (mojibake "
+        f"in the file itself; config key 'datasets.mine.source.encoding' cannot repair it)"]
     (tmp_path / "mirror").mkdir()
     config = {"download_mirror": str(tmp_path / "mirror"), "datasets": {"u": {
         "task": "classification", "label_names": ["a", "b"], "crowd_sources": [],

@@ -221,11 +221,15 @@ def check_head(key: str, path: Path, ds: dict, split: str, per_class: bool = Fal
         raise ConfigError(f"{exc} (config key '{key}.source')") from None
     with open(path, "rb") as fh:
         odd = sources.mojibake(fh.read(HEAD_BYTES), options.get("encoding"))
-    if odd:
+    if odd and odd[2]:
         warnings.append(f"config key '{_options_key(key, src, split, 'encoding')}' is "
                         f"{options.get('encoding') or 'utf-8'!r}, but {path}:{odd[0]} reads as "
                         f"{odd[1]!r}: UTF-8 text decoded as a single-byte encoding (mojibake); "
                         f"use encoding utf-8")
+    elif odd:
+        warnings.append(f"{path}:{odd[0]}: {odd[1]!r} looks like UTF-8 text once decoded as "
+                        f"latin-1 and saved so (mojibake in the file itself; config key "
+                        f"'{_options_key(key, src, split, 'encoding')}' cannot repair it)")
     if options.get("format") == "lines":
         return warnings
     columns = {**DEFAULT_COLUMNS[ds["task"]], **(options.get("columns") or {})}
@@ -279,9 +283,13 @@ def header_columns(path: Path, fmt: str = "auto", delimiter: str | None = None,
     fmt = fmt if fmt != "auto" else {"parquet": "parquet", "jsonl": "jsonl", "json": "jsonl",
                                      "tsv": "tsv"}.get(suffix, "csv")
     if fmt == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError):
+            return None  # not a parquet file: check_head names it
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # Excel's "CSV UTF-8" starts with a byte order mark
     try:

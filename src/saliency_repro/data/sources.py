@@ -133,10 +133,11 @@ _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0
                        "\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
 
 
-def mojibake(data: bytes, encoding: str | None) -> tuple[int, str] | None:
-    """(line, example) when a file decoded with a single-byte ``encoding`` (latin-1, cp1252)
-    is valid UTF-8 holding non-ASCII characters, i.e. every accented character would come out
-    as two (``clichÃ©s``); also when the decoded text holds that pattern itself. None if not."""
+def mojibake(data: bytes, encoding: str | None) -> tuple[int, str, bool] | None:
+    """(line, example, fixable) when the text decoded with ``encoding`` holds the pattern of
+    UTF-8 read as latin-1 (``clichÃ©s``): ``fixable`` when ``encoding`` is a single-byte one
+    and the bytes are valid UTF-8 (reading them as UTF-8 fixes it); not fixable when the file
+    itself holds the pattern (it was decoded wrongly once and saved so). None if neither."""
     enc = (encoding or "utf-8").lower().replace("_", "-")
     try:
         text = data.decode(enc)
@@ -153,7 +154,7 @@ def mojibake(data: bytes, encoding: str | None) -> tuple[int, str] | None:
         return None
     line = text.count("\n", 0, match.start()) + 1
     word = re.search(r"\S*$", text[:match.start()]).group() + re.match(r"\S*", text[match.start():]).group()
-    return line, word[:40]
+    return line, word[:40], single_byte
 
 
 def _decode(path: Path, encoding: str | None, data: bytes | None = None) -> str:
@@ -229,8 +230,10 @@ def read_file(path: str | Path, options: dict[str, Any], head_bytes: int | None 
         text = _decode(path, options.get("encoding"), data)
     odd = mojibake(data if data is not None else path.read_bytes(), options.get("encoding"))
     if odd:
-        LOG.warning("%s:%d: %r looks like UTF-8 read as %r (mojibake); check the source's "
-                    "'encoding'", path, odd[0], odd[1], options.get("encoding") or "utf-8")
+        LOG.warning("%s:%d: %r looks like UTF-8 read as latin-1 (mojibake; read as %r)%s", path,
+                    odd[0], odd[1], options.get("encoding") or "utf-8",
+                    ": the file is UTF-8, set the source's 'encoding: utf-8'" if odd[2]
+                    else ": the file itself holds it; no encoding setting repairs it")
     if fmt == "jsonl":
         return _read_jsonl(path, text)
     if fmt == "lines":
