@@ -267,6 +267,8 @@ def test_an_empty_mapping_on_the_command_line_is_refused():
     (["-n", "--configfile", "{repo}/configs/local.yaml", "all"],
      "--configfile all: does not exist; a target written after --configfile is read as a config file"),
     (["-n", "--configfile", "{bad}"], "bad.yaml:5: not valid YAML"),
+    (["-n", "--config", "seed=3", "all"],
+     "--config 'all': not KEY=VALUE; a target written after --config is read as a config entry"),
     # and everything the workflow checks at start, in one line
     (["-n", "--config", "seed=4294967296"], "config key 'seed': 4294967296 is greater than the maximum"),
     (["-n", "--config", "datasets={topic: {source: {n_train: 2}}}"],

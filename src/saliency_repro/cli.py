@@ -157,7 +157,9 @@ def parse_config_entry(entry: str) -> dict[str, Any]:
     string, which the config check then coerces), with a one-line error naming the entry."""
     key, eq, value = entry.partition("=")
     if not eq or not key:
-        raise ConfigError(f"--config {entry!r}: not KEY=VALUE")
+        raise ConfigError(f"--config {entry!r}: not KEY=VALUE" + (
+            "; a target written after --config is read as a config entry: put targets before "
+            "--config" if not eq else ""))
     if "." in key:
         top, _, rest = key.partition(".")
         nested = "{" + ": {".join(rest.split(".")) + f": {value}" + "}" * (rest.count(".") + 1)
