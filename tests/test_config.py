@@ -245,6 +245,19 @@ def test_check_config_names_the_line_snakemake_does_not(tmp_path, capsys, repo):
     assert main(["check-config", str(bad)]) == 2
     assert re.search(rf"{re.escape(str(bad))}:\d+: not valid YAML", capsys.readouterr().err)
     assert main(["check-config", "--no-device", str(repo / "config.yaml")]) == 0
+    # warnings are printed, naming the key, and do not fail the check
+    data = tmp_path / "mr.csv"
+    data.write_text("text,label\nclichés abound,0\n", encoding="utf-8")
+    mr = tmp_path / "mr.yaml"
+    mr.write_text(yaml.safe_dump({"run": "t", "saliency": {"lime_samples": 50}, "datasets": {"mr": {
+        "task": "classification", "label_names": ["neg", "pos"],
+        "source": {"type": "local", "files": {"train": str(data)}, "encoding": "latin-1"}}}}))
+    capsys.readouterr()
+    assert main(["check-config", "--no-device", str(mr)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("warning: config key 'saliency.lime_samples' is ignored with lime_variant authors")
+    assert err[1].startswith("warning: config key 'datasets.mr.source.encoding' is 'latin-1', but ")
+    assert len(err) == 2
 
 
 def test_an_empty_mapping_on_the_command_line_is_refused():
