@@ -183,11 +183,14 @@ def check_device(device: str) -> None:
 def _check_local_file(key: str, path: Path, src: dict, task: str, split: str, per_class: bool = False) -> None:
     """The file exists (its columns are checked by :func:`check_head`)."""
     try:
-        exists = path.is_file()
+        path.stat()
+    except FileNotFoundError:
+        broken = " (a symlink to a missing file)" if path.is_symlink() else ""
+        raise ConfigError(f"config key '{key}': {path} does not exist{broken}") from None
     except OSError as exc:  # a symlink loop, a path too long
         raise ConfigError(f"config key '{key}': {path}: {exc.strerror or exc}") from None
-    if not exists:
-        raise ConfigError(f"config key '{key}': {path} does not exist")
+    if not path.is_file():
+        raise ConfigError(f"config key '{key}': {path} is not a file")
 
 
 #: how much of a local file the label check reads (whole lines; parquet: the first batch)
