@@ -22,6 +22,7 @@ from saliency_repro.config import (  # noqa: E402
     check_command_line_overrides,
     check_cross_references,
     explain_config_errors,
+    ignored_key_warnings,
     read_config_file,
 )
 from saliency_repro.index import ArtifactRegistry, reproduces_paper  # noqa: E402, F401
@@ -53,9 +54,12 @@ if workflow.config_settings.configfiles:
 try:
     check_command_line_overrides(workflow.config_settings.config)
     explain_config_errors(config, Path(workflow.basedir) / "schemas/config.schema.yaml")
+    for _warning in ignored_key_warnings(config):  # before validate() fills the defaults
+        print(f"Warning: {_warning}", file=sys.stderr)
     validate(config, "schemas/config.schema.yaml")
     check_cross_references(config)
-    preflight(config, local_exec=workflow.local_exec)
+    for _warning in preflight(config, local_exec=workflow.local_exec):
+        print(f"Warning: {_warning}", file=sys.stderr)
 except ConfigError as _error:
     sys.exit(f"Error: {_error}")
 
@@ -64,7 +68,7 @@ ARTIFACTS = ArtifactRegistry()
 
 wildcard_constraints:
     dataset="[A-Za-z0-9_]+",
-    crowd_source="[A-Za-z0-9_]+",
+    crowd_source="[A-Za-z0-9]+",
     sample_set="correct|misclassified",
 
 

@@ -79,6 +79,7 @@ rule select_samples:
 rule classifier_metrics_table:
     input:
         metrics=f"{R}/classify/{{dataset}}/metrics.json",
+        meta=f"{R}/data/{{dataset}}/meta.json",
         **{s: f"{R}/samples/{{dataset}}/{s}.parquet" for s in SAMPLE_SETS},
     output:
         table_files(f"{F}/lu2024/classifier_metrics_{{dataset}}", LU_REPORT),

@@ -96,7 +96,11 @@ def local_source_digest(dataset):
 
 
 def paper_ref(dataset, artifact, default=""):
-    """The paper item a per-dataset artifact reproduces, from the dataset's ``paper_refs``."""
+    """The paper item a per-dataset artifact reproduces, from the dataset's ``paper_refs``
+    (whose keys the config check accepts from ``PAPER_REF_ARTIFACTS`` only)."""
+    from saliency_repro.config import PAPER_REF_ARTIFACTS
+
+    assert artifact in PAPER_REF_ARTIFACTS, f"add {artifact!r} to config.PAPER_REF_ARTIFACTS"
     return config["datasets"][dataset]["paper_refs"].get(artifact, default)
 
 

@@ -55,7 +55,7 @@ def test_config_names_the_key_of_an_unknown_method(repo, registered_toy):
     with pytest.raises(ConfigError, match="counterfactual.example_method"):
         load_config(demo, {"counterfactual": {"methods": ["lrp"], "example_method": "x"}})
     # a registered method is a valid name without any schema edit
-    assert load_config(demo, {"saliency": {"methods": ["lime", "token_position"]}})
+    assert load_config(demo, {"saliency": {"methods": ["lime", "token_position", "random"]}})
 
 
 # ------------------------------------------------------------------------------ ranking

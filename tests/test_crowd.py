@@ -350,12 +350,25 @@ def test_released_parse(tmp_path):
     ("a\t1\tLIME\t5\t1\n", r"R.csv:2: display row before the first full-text row"),
     ("a\t1\tN/A\tAll\tN/A\na\t0\tLIME\t5\t1\n", r"R.csv:3: Label 0 differs"),
     ("a\t1\tN/A\tAll\n", r"R.csv:2: 4 tab-separated fields"),
+    # one cp1252 byte (a UnicodeDecodeError without file or line before)
+    (b"caf\xe9\t1\tN/A\tAll\tN/A\n", r"R.csv:2: byte b'\\xe9' is not UTF-8"),
+    # a file joined with itself: every sample counted twice (n doubled in every test)
+    ("a\t1\tN/A\tAll\tN/A\na\t1\tLIME\t5\t1\nb\t0\tN/A\tAll\tN/A\nb\t0\tLIME\t5\t0\n" * 2,
+     r"R.csv:6: this sample \(text, label and every display\) repeats the one at line 2"),
+    ("a\t1\tN/A\tAll\tN/A\na\t1\tLIME\t5\t1\n" + HEADER + "a\t1\tN/A\tAll\tN/A\na\t1\tLIME\t5\t1\n",
+     r"R.csv:4: the header again"),
 ])
 def test_released_errors_name_the_line(tmp_path, body, msg):
     f = tmp_path / "R.csv"
-    f.write_text(HEADER + body)
+    f.write_bytes(HEADER.encode() + (body if isinstance(body, bytes) else body.encode()))
     with pytest.raises(ReleasedFormatError, match=msg):
         read_release(f, n_classes=2)
+
+
+def test_released_file_with_a_byte_order_mark_is_read(tmp_path):
+    f = tmp_path / "R.csv"
+    f.write_bytes(("\ufeff" + HEADER + "a b\t1\tN/A\tAll\tN/A\na .\t1\tLIME\t5\t1\n").encode())
+    assert read_release(f, n_classes=2).samples["text"].tolist() == ["a b"]
 
 
 def test_released_rejects_comma_file(tmp_path):

@@ -147,6 +147,47 @@ def test_a_file_of_empty_submissions_only_is_an_error_that_says_so(tmp_path, tas
         read_answers(f, tasks, LABELS, "mturk")
 
 
+def test_rejected_assignments_are_dropped_and_counted(tmp_path, tasks):
+    # line 2: W1 Approved, 400 s, two answers          -> kept
+    # line 3: W2 Rejected, two answers                 -> dropped unread (2 answers); W2 has
+    #         nothing else: excluded
+    # line 4: W1 Rejected, one filled slot             -> dropped (1 answer); W1 keeps line 2
+    f = tmp_path / "batch.csv"
+    f.write_text("HITId,AssignmentId,WorkerId,AssignmentStatus,WorkTimeInSeconds,Input.task_id_1,"
+                 "Input.task_id_2,Answer.answer_1,Answer.answer_2\n"
+                 "H1,A1,W1,Approved,400,s0|random|5,s1|lime|10,negative,positive\n"
+                 "H2,A2,W2,Rejected,400,s0|lime|5,s1|random|5,junk,junk\n"
+                 "H3,A3,W1,Rejected,400,s2|random|5,,positive,\n")
+    answers, dropped = read_answers(f, tasks, LABELS, "mturk")
+    assert len(answers) == 2 and dropped["line"].tolist() == [3, 4]
+    kept, excl = exclusion_rule(answers, 120, empty=dropped, source="batch.csv")
+    assert kept["worker_id"].tolist() == ["W1", "W1"]
+    by = excl.set_index("worker_id")
+    assert by["excluded"].to_dict() == {"W1": False, "W2": True}
+    assert by["answers"].to_dict() == {"W1": 1, "W2": 2} and by["rows"].to_dict() == {"W1": 1, "W2": 1}
+    assert by["empty"].to_dict() == {"W1": 0, "W2": 0}
+    assert by["lines"].to_dict() == {"W1": "batch.csv:4", "W2": "batch.csv:3"}
+    assert "Rejected" in by.at["W2", "reason"]
+    table = exclusions_table(excl, kept, "correct").set_index("worker_id")
+    # answers read = 2 kept + 3 dropped; workers seen W1, W2; excluded W2
+    assert table.loc["all", ["answers_read", "answers_kept", "answers_dropped", "workers_seen",
+                             "workers_excluded"]].tolist() == [5, 2, 3, 2, 1]
+
+
+@pytest.mark.parametrize(("min_seconds", "raises"), [(120, True), (0, False)])
+def test_min_seconds_without_submission_times_is_refused(tmp_path, tasks, min_seconds, raises):
+    f = tmp_path / "long.csv"
+    f.write_text("task_id,worker_id,answer\ns0|random|5,A,positive\ns1|lime|5,B,negative\n")
+    answers, empty = read_answers(f, tasks, LABELS, "long")
+    if raises:
+        with pytest.raises(PlatformFormatError, match=r"long.csv: no submission times .* "
+                                                      r"crowd.platform.min_seconds is 120"):
+            exclusion_rule(answers, min_seconds, empty=empty, source=str(f))
+    else:
+        kept, _ = exclusion_rule(answers, min_seconds, empty=empty, source=str(f))
+        assert len(kept) == 2
+
+
 def test_nothing_dropped_gives_only_the_all_row():
     kept = pd.DataFrame({"worker_id": ["a", "a", "b"], "answer": [1, 0, 1]})
     excl = pd.DataFrame(columns=["worker_id", "excluded", "rows", "empty", "answers", "reason", "lines"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections import Counter
@@ -22,7 +23,7 @@ def _dataset(source: dict, task: str = "classification", labels=("neg", "pos"),
              split_overlap: str = "warn") -> dict:
     """A validated dataset entry. Most tests read one small file as both train and test, so
     they accept the overlap that the default (``error``) refuses; the overlap test does not."""
-    config = {"run": "t", "datasets": {"d": {"task": task, "source": source,
+    config = {"run": "t", "datasets": {"d": {"task": task, "source": copy.deepcopy(source),
                                              "split_overlap": split_overlap}}}
     if task == "classification":
         config["datasets"]["d"]["label_names"] = list(labels)
@@ -80,8 +81,8 @@ def test_splits_differ_and_ids_are_unique():
 # ---------------------------------------------------------------- local files
 
 
-def _write(path, text: str, encoding="utf-8"):
-    path.write_bytes(text.encode(encoding))
+def _write(path, text: str | bytes, encoding="utf-8"):
+    path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
     return path
 
 
@@ -136,6 +137,20 @@ def test_tsv_jsonl_parquet_and_sniffed_delimiter(tmp_path):
         ('{"text": "a", "label": 0}\n{"text": "b", "label": 1\n', ":2: invalid JSON", "bad.jsonl"),
         # a U+2028 inside a JSON string is not a line break: the bad label is on line 2
         ('{"text": "a\u2028b", "label": 0}\n{"text": "c", "label": 5}\n', ":2: label 5 is outside", "bad.jsonl"),
+        # a repeated header name used by the config: named with both positions (was a message
+        # about line 2)
+        ("id,text,text,label\na,x,y,0\n", ":1: column name 'text' appears 2 times in the header (0-based "
+         "positions 1, 2)", "bad.csv"),
+        # a JSON object stored where a text belongs (its Python repr became the text)
+        ('{"text": {"en": "a"}, "label": 0}\n', ":1: text is a JSON object, not a string", "bad.jsonl"),
+        ('{"text": "a", "label": 0}\n{"text": ["b", "c"], "label": 1}\n', ":2: text is a JSON array", "bad.jsonl"),
+        # not what the suffix says: pyarrow's error, a compressed file, UTF-16 read as UTF-8
+        ("text,label\na,0\n", ":1: not a parquet file (it starts with 'text,label", "bad.parquet"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", ":1: a gzip-compressed file, not a text file; decompress",
+         "bad.csv.gz"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", ":1: a gzip-compressed file, not a csv file", "bad.csv"),
+        ("\ufefftext,label\na,0\n".encode("utf-16-le").join([b"\xff\xfe", b""]),
+         ":1: the file starts with a UTF-16 byte order mark but is read as 'utf-8'", "bad.csv"),
     ],
 )
 def test_bad_files_name_file_and_line(tmp_path, content, message, name):
@@ -168,6 +183,72 @@ def test_data_that_would_fail_later_is_refused_at_preparation(tmp_path, train, m
     assert message in str(info.value) and "train.csv" in str(info.value)
 
 
+@pytest.mark.parametrize(("name", "content", "options", "labels", "texts", "expected_labels"), [
+    # TREC's distributed line format, the label in the line (latin-1): format regex
+    ("trec.label", b"DESC:manner How did serfdom develop in Russia ?\nENTY:cremat What caf\xe9 films ?\n\n",
+     {"format": "regex", "line_pattern": r"(?P<label>[A-Z]+):\S+ (?P<text>.+)", "encoding": "latin-1"},
+     ("DESC", "ENTY"), ["How did serfdom develop in Russia ?", "What café films ?"], [0, 1]),
+    # a spreadsheet export: empty header names, the text's unquoted commas spilled over into
+    # them; positional columns with header: true, joined with the comma they were split on
+    ("spam.csv", "v1,v2,,,\nham,Go until jurong point,,,\nspam,Free entry, win a prize,,\nham,a,,b,\n",
+     {"columns": {"text": [1, 2, 3, 4], "label": 0}}, ("ham", "spam"),
+     ["Go until jurong point", "Free entry, win a prize", "a,,b"], [0, 1, 0]),
+    # AG News' title + description keep their space (named header columns are not spill-over)
+    ("ag.csv", "label,title,description\n0,Wall St.,Bears claw back\n1,Cup,A late goal\n",
+     {"columns": {"text": ["title", "description"]}}, ("world", "sports"),
+     ["Wall St. Bears claw back", "Cup A late goal"], [0, 1]),
+    # Excel's "CSV UTF-8" starts with a byte order mark
+    ("excel.csv", "\ufefftext,label\nfine,1\nbad,0\n", {}, ("neg", "pos"), ["fine", "bad"], [1, 0]),
+    # a repeated header name that the config does not use is no problem
+    ("notes.csv", "text,label,note,note\nx,0,a,b\ny,1,c,d\n", {}, ("neg", "pos"), ["x", "y"], [0, 1]),
+    # an integer column with a header is the position in the row
+    ("pos.csv", "a,b\n1,first\n0,second\n", {"columns": {"text": 1, "label": 0}}, ("neg", "pos"),
+     ["first", "second"], [1, 0]),
+])
+def test_formats_the_config_can_read(tmp_path, name, content, options, labels, texts, expected_labels):
+    path = _write(tmp_path / name, content)
+    source = {"type": "local", "files": {"train": str(path), "test": str(path)}, **options}
+    splits, _ = load_source("d", _dataset(source, labels=labels), seed=0)
+    assert splits["test"]["text"].tolist() == texts
+    assert splits["test"]["label"].tolist() == expected_labels
+
+
+def test_trec_labels_and_a_line_the_pattern_does_not_match(tmp_path):
+    path = _write(tmp_path / "trec.label", "DESC:manner How ?\nENTY:cremat What ?\nHUM:ind Who ?\n")
+    source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "format": "regex",
+              "line_pattern": r"(?P<label>[A-Z]+):\S+ (?P<text>.+)"}
+    splits, _ = load_source("d", _dataset(source, labels=("DESC", "ENTY", "HUM")), seed=0)
+    assert splits["test"]["label"].tolist() == [0, 1, 2]
+    _write(path, "DESC:manner How ?\nENTY What ?\n")
+    with pytest.raises(DataError, match=r"trec.label:2: line 'ENTY What \?' does not match the source's "
+                                        r"line_pattern"):
+        load_source("d", _dataset(source, labels=("DESC", "ENTY", "HUM")), seed=0)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "latin-1"])
+def test_the_head_of_a_file_is_cut_at_a_whole_line(tmp_path, encoding):
+    """The dry run reads the first bytes of a file: cut inside a UTF-16 unit or a quoted field
+    spanning lines, the head must still read (its last, partial row left out)."""
+    from saliency_repro.data.sources import read_file
+
+    rows = "".join(f'{i},"text {i}\nsecond line é",{i % 2}\n' for i in range(40))
+    path = _write(tmp_path / "f.csv", "id,text,label\n" + rows, encoding)
+    whole = read_file(path, {"encoding": encoding})
+    for head in (181, 257, 600):
+        part = read_file(path, {"encoding": encoding}, head_bytes=head)
+        assert 0 < len(part.frame) < len(whole.frame)
+        assert part.frame.values.tolist() == whole.frame.values[:len(part.frame)].tolist()
+
+
+def test_utf8_read_as_latin1_is_warned_about(tmp_path, caplog):
+    path = _write(tmp_path / "mr.csv", "text,label\nclichés abound,0\nfine,1\n")
+    source = {"type": "local", "files": {"train": str(path), "test": str(path)}, "encoding": "latin-1"}
+    splits, _ = load_source("d", _dataset(source), seed=0)
+    assert splits["test"]["text"].iloc[0] == "clichÃ©s abound"  # what latin-1 makes of it
+    assert ("mr.csv:2: 'clichÃ©s' looks like UTF-8 read as latin-1 (mojibake; read as 'latin-1'): "
+            "the file is UTF-8, set the source's 'encoding: utf-8'") in caplog.text
+
+
 def test_jsonl_that_is_not_one_object_per_line_names_the_line(tmp_path):
     path = _write(tmp_path / "a.jsonl", '{"text": "a", "label": 0}\n[{"text": "b", "label": 1}]\n')
     with pytest.raises(DataError, match=r"a.jsonl:2: expected one JSON object per line, got a list"):
@@ -193,6 +274,25 @@ def test_texts_shared_by_train_and_test_are_counted_or_refused(tmp_path):
     other = {"type": "local", "files": {"train": str(train), "test": str(renumbered)}}
     with pytest.raises(DataError, match=r"0 texts and 1 ids also occur in train \(first: id 'a'\)"):
         load_source("d", _dataset(other, split_overlap="error"), seed=0)
+    # drop: the shared test row ('t', "good film") is removed from the evaluation split, counted
+    splits, meta = load_source("d", _dataset(source, split_overlap="drop"), seed=0)
+    assert splits["test"]["id"].tolist() == ["u"]
+    assert meta["provenance"]["split_overlap_dropped"]["test"] == 1
+    assert meta["provenance"]["split_overlap"]["test"] == 1 and meta["rows"]["test"] == 1
+    with pytest.raises(DataError, match=r"every row of the test split also occurs in train; "
+                                        r"split_overlap: drop would leave it empty"):
+        load_source("d", _dataset(same, split_overlap="drop"), seed=0)
+    # the classifier table's caption says it (the log alone hid it)
+    from saliency_repro.data.prepare import split_overlap_note
+
+    assert split_overlap_note(meta) == ("1 test row(s) whose text or id also occurs in the training "
+                                        "file were removed from the test split (split_overlap: drop).")
+    _, meta = load_source("d", _dataset(source), seed=0)
+    assert split_overlap_note(meta) == ("1 test text(s) and 0 test id(s) also occur in the training "
+                                        "file and are kept (split_overlap: warn); the test metrics "
+                                        "count them.")
+    _, meta = load_source("d", _dataset(other, split_overlap="drop"), seed=0)  # the shared id 'a'
+    assert meta["provenance"]["split_overlap_dropped"]["test"] == 1
 
 
 def test_multiline_quoted_field_reports_the_right_line(tmp_path):
@@ -314,7 +414,25 @@ def test_url_source_with_one_download_per_class(tmp_path):
     assert meta["provenance"]["files"]["train"]["pos"]["sha256"] == _sha(pos)
     assert meta["provenance"]["test_from_train"] == 1
     rows = pd.concat(splits.values())
-    assert sorted(rows["id"]) == sorted(f"train-{c}-00000{i}" for c in ("neg", "pos") for i in (1, 2, 3))
+    # a carved row is named by the split it ends in, keeping its class and source line
+    assert sorted(i.split("-", 1)[1] for i in rows["id"]) == sorted(
+        f"{c}-00000{i}" for c in ("neg", "pos") for i in (1, 2, 3))
+    for split, frame in splits.items():
+        assert all(i.startswith(f"{split}-") for i in frame["id"]), (split, frame["id"].tolist())
+
+
+def test_url_files_with_the_same_base_name_do_not_overwrite_each_other(tmp_path):
+    train, test = tmp_path / "web" / "train" / "data.csv", tmp_path / "web" / "test" / "data.csv"
+    train.parent.mkdir(parents=True)
+    test.parent.mkdir(parents=True)
+    train.write_bytes(b"text,label\ngood,1\nbad,0\nfine,1\n")
+    test.write_bytes(b"text,label\nnew,0\nother,1\n")
+    source = {"type": "url", "files": {"train": {"url": train.as_uri(), "sha256": _sha(train.read_bytes())},
+                                        "test": {"url": test.as_uri(), "sha256": _sha(test.read_bytes())}}}
+    splits, meta = load_source("d", _dataset(source, split_overlap="error"), 0, tmp_path / "downloads")
+    assert splits["test"]["text"].tolist() == ["new", "other"]  # not the training file again
+    assert sorted(pd.concat([splits["train"], splits["validation"]])["text"]) == ["bad", "fine", "good"]
+    assert meta["provenance"]["files"]["test"]["sha256"] == _sha(test.read_bytes())
 
 
 def test_huggingface_source_records_revision(monkeypatch):

@@ -4,17 +4,29 @@
 prose can never drift from the numbers (``tests/test_claims.py`` checks they agree).
 ``lineage PATH [--verify]``: print the jobs and files that made an artifact, down to the raw
 files, and with ``--verify`` recompute every sha256 on the chain.
+``check-config FILE...``: every check the workflow makes at start, on config files.
+``run [snakemake arguments]``: the workflow, through one entry point whose input errors are one
+line naming the key, or the file and line: Snakemake's own parsers of ``--config`` and
+``--configfile`` print Python tracebacks before the workflow loads (a dotted key, an unclosed
+bracket, a symlink loop, a target placed after ``--configfile``), so ``run`` reads them first,
+runs every start-up check of the workflow, and only then starts Snakemake with the same
+arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from saliency_repro.claims import README_BEGIN, README_END, readme_block, replace_readme_block
+from saliency_repro.config import REPO_ROOT, ConfigError
 
 #: README block name -> the generated table it is rendered from (relative to the repository):
 #: a claims table (``.csv``, rendered by ``readme_block``) or any table's Markdown (``.md``,
@@ -79,17 +91,154 @@ def _check_config(args: argparse.Namespace) -> int:
     """What the workflow checks at start, for config files Snakemake itself reads first: a YAML
     syntax error in a ``--configfile`` reaches the user as Snakemake's "Config file is not valid
     JSON or YAML", without file or line."""
-    from saliency_repro.config import ConfigError, load_config
+    from saliency_repro.config import ignored_key_warnings, read_config_file, validate_config
     from saliency_repro.preflight import preflight
 
     try:
         for path in args.paths:
-            preflight(load_config(path), local_exec=not args.no_device)
+            config = read_config_file(path)
+            warnings = ignored_key_warnings(config)
+            warnings += preflight(validate_config(config), local_exec=not args.no_device)
+            for warning in warnings:
+                print(f"warning: {warning}", file=sys.stderr)
             print(f"{path}: ok")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+#: Snakemake's rule for a ``--config`` key (snakemake.cli.parse_config)
+_CONFIG_KEY = re.compile(r"[a-zA-Z_][\w-]*\w$")
+#: options whose values follow as separate words (Snakemake reads them with nargs="+" or "*")
+_CONFIGFILE_OPTS = ("--configfile", "--configfiles")
+_CONFIG_OPTS = ("--config", "-C")
+
+
+def split_config_arguments(argv: list[str]) -> tuple[list[str], list[str], bool]:
+    """(config files, ``--config`` entries, whether a cluster executor or profile is named) of
+    a Snakemake command line, as Snakemake's parser takes them: the words after
+    ``--configfile`` or ``--config`` belong to it until the next option (so a target written
+    after them is read as a config file or entry), ``--option=value`` holds one value."""
+    files: list[str] = []
+    entries: list[str] = []
+    remote = False
+    current: list[str] | None = None
+    previous = ""
+    for word in argv:
+        if word.startswith("-") and len(word) > 1:
+            option, eq, value = word.partition("=")
+            current = files if option in _CONFIGFILE_OPTS else entries if option in _CONFIG_OPTS else None
+            if eq:
+                if current is not None:
+                    current.append(value)
+                current = None
+                remote = remote or _remote(option, value)
+                previous = ""
+            else:
+                previous = option
+            continue
+        remote = remote or _remote(previous, word)
+        previous = ""
+        if current is not None:
+            current.append(word)
+    return files, entries, remote
+
+
+def _remote(option: str, value: str) -> bool:
+    """Whether ``option value`` sends jobs elsewhere (the GPU is then checked on the node)."""
+    if option in ("--executor", "-e"):
+        return value not in ("local", "dryrun", "touch")
+    return option in ("--profile", "--workflow-profile") and "slurm" in value
+
+
+def parse_config_entry(entry: str) -> dict[str, Any]:
+    """One ``--config KEY=VALUE`` as Snakemake reads it (its YAML base loader: every value a
+    string, which the config check then coerces), with a one-line error naming the entry."""
+    key, eq, value = entry.partition("=")
+    if not eq or not key:
+        raise ConfigError(f"--config {entry!r}: not KEY=VALUE" + (
+            "; a target written after --config is read as a config entry: put targets before "
+            "--config" if not eq else ""))
+    if "." in key:
+        top, _, rest = key.partition(".")
+        nested = "{" + ": {".join(rest.split(".")) + f": {value}" + "}" * (rest.count(".") + 1)
+        raise ConfigError(f"--config {entry!r}: a dotted key is not understood; nest the value: "
+                          f"--config \"{top}={nested}\"")
+    if not _CONFIG_KEY.match(key):
+        raise ConfigError(f"--config {entry!r}: {key!r} is not a config key (letters, digits, _)")
+    if value.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = yaml.load(value, Loader=yaml.BaseLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at character {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"--config {entry!r}: not valid YAML{where}: {problem} (an "
+                              f"unclosed bracket or brace?)") from None
+        return {key: parsed}
+    from snakemake.cli import parse_config
+
+    try:
+        return parse_config([entry])
+    except ValueError as exc:
+        raise ConfigError(f"--config {entry!r}: {exc}") from None
+
+
+def check_command_line(argv: list[str], root: Path = REPO_ROOT) -> list[str]:
+    """Everything the workflow checks at start, for a Snakemake command line; raise
+    :class:`ConfigError` (one line) or return the warnings."""
+    from saliency_repro.config import (
+        check_command_line_overrides,
+        deep_merge,
+        ignored_key_warnings,
+        read_config_file,
+        validate_config,
+    )
+    from saliency_repro.preflight import preflight
+
+    files, entries, remote = split_config_arguments(argv)
+    config: dict[str, Any] = {}
+    for name in files or [str(root / "config.yaml")]:
+        path = Path(name)
+        try:
+            path.stat()
+        except FileNotFoundError:
+            raise ConfigError(f"--configfile {name}: does not exist" + (
+                "" if path.suffix in (".yaml", ".yml", ".json") else
+                "; a target written after --configfile is read as a config file: put targets "
+                "before --configfile")) from None
+        except OSError as exc:  # a symlink loop, a path too long
+            raise ConfigError(f"--configfile {name}: {exc.strerror or exc}") from None
+        if path.is_dir():
+            raise ConfigError(f"--configfile {name}: is a directory")
+        config = deep_merge(config, read_config_file(path))
+    overrides: dict[str, Any] = {}
+    for entry in entries:
+        overrides = deep_merge(overrides, parse_config_entry(entry))
+    check_command_line_overrides(overrides)
+    config = deep_merge(config, overrides)
+    warnings = ignored_key_warnings(config)
+    return warnings + preflight(validate_config(config), local_exec=not remote)
+
+
+def _snakemake(argv: list[str]) -> int:
+    """Snakemake itself, with the arguments as given."""
+    return subprocess.call([sys.executable, "-m", "snakemake", *argv])
+
+
+def _run(args: argparse.Namespace) -> int:
+    argv = list(args.snakemake_args)
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    try:
+        warnings = check_command_line(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return _snakemake(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help="YAML config files (each checked on its own)")
     p.add_argument("--no-device", action="store_true", help="do not check that the configured GPU exists here")
     p.set_defaults(func=_check_config)
+    p = sub.add_parser("run", help="check the command line's config as the workflow does (one-line "
+                                   "errors), then run Snakemake with the same arguments",
+                       prefix_chars="+")
+    p.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="Snakemake's arguments, as given to snakemake")
+    p.set_defaults(func=_run)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -16,11 +16,13 @@ from typing import Any
 
 import yaml
 
+from saliency_repro.errors import InputError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "schemas" / "config.schema.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config value is wrong; the message names the key."""
 
 
@@ -31,7 +33,13 @@ def _key_path(error) -> str:
 
 def _describe(error) -> str:
     hint = " (unknown key; check spelling)" if error.validator == "additionalProperties" else ""
-    return f"config key {_key_path(error)!r}: {error.message}{hint}"
+    path = _key_path(error)
+    if error.validator == "pattern" and path.startswith("datasets.") and path.endswith(".name"):
+        hint = (" (letters and digits only: artifact names join the dataset and the source "
+                "with '_', so a '_' here would be split into the wrong dataset and source)")
+    if error.validator == "maximum" and path == "seed":
+        hint = " (numpy seeds are 32-bit: at most 2**32 - 1)"
+    return f"config key {path!r}: {error.message}{hint}"
 
 
 def explain_config_errors(config: dict[str, Any], schema: str | os.PathLike = SCHEMA_PATH) -> None:
@@ -48,6 +56,7 @@ def explain_config_errors(config: dict[str, Any], schema: str | os.PathLike = SC
     errors = list(jsonschema.Draft202012Validator(schema_doc).iter_errors(config))
     if errors:
         raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+    check_ignored_keys(config)
 
 
 def _resolve(node: dict, root: dict) -> dict:
@@ -70,35 +79,77 @@ def _numeric(text: str, types: set[str]):
     return text
 
 
+def _branches(node: dict, value: Any, root: dict) -> list[dict]:
+    """The sub-schemas that also describe ``value``: every ``oneOf``/``anyOf``/``allOf``
+    alternative, and the ``then`` of an ``if`` that ``value`` satisfies (the per-type source
+    schemas are reached this way)."""
+    import jsonschema
+
+    out = []
+    for alt in node.get("oneOf", []) + node.get("anyOf", []) + node.get("allOf", []):
+        alt = _resolve(alt, root)
+        if not isinstance(alt, dict):
+            continue
+        if "if" in alt:
+            cond = {**alt["if"], "$defs": root.get("$defs", {})}
+            if "then" in alt and jsonschema.Draft202012Validator(cond).is_valid(value):
+                out.append(_resolve(alt["then"], root))
+        else:
+            out.append(alt)
+    return out
+
+
+def _types(node: dict, root: dict) -> set[str]:
+    types = node.get("type", [])
+    types = {types} if isinstance(types, str) else set(types)
+    for alt in node.get("oneOf", []) + node.get("anyOf", []):
+        t = _resolve(alt, root).get("type", [])
+        types |= {t} if isinstance(t, str) else set(t)
+    if "enum" in node and None in node["enum"]:
+        types.add("null")
+    return types
+
+
+_BOOLEANS = {"true": True, "false": False}
+
+
 def coerce_numeric_strings(value: Any, node: dict, root: dict) -> Any:
-    """Turn numeric strings into numbers where the schema wants a number, in place.
+    """Turn numeric, boolean and null strings into numbers, booleans and None where the schema
+    wants them and no string, in place.
 
     ``--config "saliency={k: [5, 10]}"`` reaches the Snakefile with list items as strings
-    (``'10'``); coercing them here makes the command-line form work as written.
+    (``'10'``), and ``--config "datasets={topic: {source: {n_train: 50}}}"`` with ``'50'``
+    inside a per-source schema (reached through ``allOf``/``if``/``then``); coercing them here
+    makes the command-line form work as written.
     """
     node = _resolve(node, root)
     if not isinstance(node, dict):
         return value
     if isinstance(value, dict):
-        props = node.get("properties", {})
-        extra = node.get("additionalProperties")
-        for key in list(value):
-            sub = props.get(key, extra if isinstance(extra, dict) else None)
-            if sub is not None:
-                value[key] = coerce_numeric_strings(value[key], sub, root)
+        for sub_node in [node, *_branches(node, value, root)]:
+            props = sub_node.get("properties", {})
+            extra = sub_node.get("additionalProperties")
+            for key in list(value):
+                sub = props.get(key, extra if isinstance(extra, dict) else None)
+                if sub is not None:
+                    value[key] = coerce_numeric_strings(value[key], sub, root)
         return value
-    if isinstance(value, list) and isinstance(node.get("items"), dict):
-        for i, item in enumerate(value):
-            value[i] = coerce_numeric_strings(item, node["items"], root)
+    if isinstance(value, list):
+        for sub_node in [node, *_branches(node, value, root)]:
+            if isinstance(sub_node.get("items"), dict):
+                for i, item in enumerate(value):
+                    value[i] = coerce_numeric_strings(item, sub_node["items"], root)
         return value
     if isinstance(value, str):
-        types = node.get("type", [])
-        types = {types} if isinstance(types, str) else set(types)
-        for alt in node.get("oneOf", []) + node.get("anyOf", []):
-            t = _resolve(alt, root).get("type", [])
-            types |= {t} if isinstance(t, str) else set(t)
-        if types & {"integer", "number"} and "string" not in types:
-            return _numeric(value, types)
+        types = _types(node, root)
+        if "string" in types:
+            return value
+        if types & {"integer", "number"}:
+            value = _numeric(value, types)
+        if isinstance(value, str) and "boolean" in types and value.strip().lower() in _BOOLEANS:
+            return _BOOLEANS[value.strip().lower()]
+        if isinstance(value, str) and "null" in types and value.strip() in ("null", "~", ""):
+            return None
     return value
 
 
@@ -126,6 +177,78 @@ def check_command_line_overrides(overrides: Mapping[str, Any], prefix: str = "")
             check_command_line_overrides(value, f"{dotted}.")
 
 
+#: model sizes of the scratch classifier: a pretrained checkpoint brings its own
+SCRATCH_SIZES = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "vocab_size")
+#: artifacts that read ``datasets.<name>.paper_refs`` (rules/common.smk's ``paper_ref`` refuses
+#: any other, so a new one must be added here)
+PAPER_REF_ARTIFACTS = ("crowd_scores", "misclassified_counts")
+#: the saliency keys that only ``lime_variant: token_embedding`` uses
+TOKEN_LIME_KEYS = ("lime_samples", "lime_kernel_width", "lime_perturbations_per_eval")
+
+
+def check_ignored_keys(config: dict[str, Any]) -> None:
+    """Keys the user wrote that nothing would read: refused naming the key, before the schema
+    fills its defaults (after that, a default and a written value look alike)."""
+    model = (config.get("classifier") or {}).get("model") or {}
+    if model.get("type") == "pretrained":
+        for key in SCRATCH_SIZES:
+            if key in model:
+                raise ConfigError(f"config key 'classifier.model.{key}': ignored for a pretrained "
+                                  f"model (its sizes come from the checkpoint); remove it")
+    elif "name_or_path" in model or model.get("revision"):
+        key = "name_or_path" if "name_or_path" in model else "revision"
+        raise ConfigError(f"config key 'classifier.model.{key}': ignored for type "
+                          f"{model.get('type', 'scratch')!r}; set classifier.model.type: pretrained")
+    for name, ds in (config.get("datasets") or {}).items():
+        key = f"datasets.{name}"
+        src = ds.get("source") or {}
+        if "test_fraction" in src and "test" in (src.get("files") or {}):
+            raise ConfigError(f"config key '{key}.source.test_fraction': ignored, "
+                              f"{key}.source.files has a test file (only a missing test split is "
+                              f"carved from train); remove one of them")
+        for ref in ds.get("paper_refs") or {}:
+            if ref not in PAPER_REF_ARTIFACTS:
+                raise ConfigError(f"config key '{key}.paper_refs.{ref}': unknown artifact "
+                                  f"(known: {', '.join(PAPER_REF_ARTIFACTS)})")
+        for i, crowd in enumerate(ds.get("crowd_sources") or []):
+            unused = {"simulated": ("url", "sha256", "path", "format"),
+                      "released": ("format",), "platform": ("url", "sha256")}.get(crowd.get("type"), ())
+            for extra in unused:
+                if extra in crowd:
+                    raise ConfigError(f"config key '{key}.crowd_sources[{i}].{extra}': ignored for "
+                                      f"a {crowd['type']} source; remove it")
+    validation = (config.get("crowd") or {}).get("validation") or {}
+    if validation.get("grid"):
+        import dataclasses
+
+        from saliency_repro.crowd.simulate import WorkerModel
+
+        known = [f.name for f in dataclasses.fields(WorkerModel)]
+        for param in validation["grid"]:
+            if param not in known:
+                raise ConfigError(f"config key 'crowd.validation.grid.{param}': not a parameter of "
+                                  f"the bag_of_words worker model ({', '.join(known)})")
+    for name in validation.get("datasets") or {}:
+        if name not in (config.get("datasets") or {}):
+            raise ConfigError(f"config key 'crowd.validation.datasets.{name}': no dataset "
+                              f"{name!r} is configured")
+
+
+def ignored_key_warnings(config: dict[str, Any]) -> list[str]:
+    """Keys the user wrote that one setting switches off but another would use (a config shared
+    between variants): warned about naming the key, before the schema fills its defaults."""
+    out = []
+    sal = config.get("saliency") or {}
+    if sal.get("lime_variant", "authors") == "authors":
+        out += [f"config key 'saliency.{key}' is ignored with lime_variant authors (the authors' "
+                f"fixed constants); it applies to lime_variant token_embedding only"
+                for key in TOKEN_LIME_KEYS if key in sal]
+    if sal.get("ig_max_steps") is not None and sal.get("ig_tolerance") is None:
+        out.append("config key 'saliency.ig_max_steps' is ignored without saliency.ig_tolerance "
+                   "(the fixed ig_steps are used)")
+    return out
+
+
 def check_cross_references(config: dict[str, Any]) -> None:
     """Checks a JSON schema cannot express: values that must agree with each other."""
     if not config.get("datasets"):
@@ -134,6 +257,7 @@ def check_cross_references(config: dict[str, Any]) -> None:
     for name, ds in config.get("datasets", {}).items():
         _check_dataset(f"datasets.{name}", ds)
     _check_methods(config)
+    _check_random_for_crowd(config)
     grids = [("saliency.k", config.get("saliency", {}).get("k", []))]
     grids += [(f"datasets.{name}.saliency.k", ds["saliency"]["k"])
               for name, ds in config["datasets"].items() if "k" in ds.get("saliency", {})]
@@ -167,9 +291,85 @@ def _check_methods(config: dict[str, Any]) -> None:
                                   f"known for {task}: {', '.join(known)}")
 
 
+def _check_random_for_crowd(config: dict[str, Any]) -> None:
+    """The crowd's significance tests compare each method with RANDOM: without it in
+    ``saliency.methods`` a simulated or platform crowd would fail in its last step, after
+    training, attribution and the crowd."""
+    methods = config.get("saliency", {}).get("methods", [])
+    if "random" in methods:
+        return
+    for name, ds in config["datasets"].items():
+        for i, crowd in enumerate(ds.get("crowd_sources", [])):
+            if crowd.get("type") in ("simulated", "platform"):
+                raise ConfigError(
+                    f"config key 'saliency.methods': 'random' is missing, but "
+                    f"datasets.{name}.crowd_sources[{i}] ({crowd['name']}) is tested against "
+                    f"RANDOM (the significance step); add random to saliency.methods")
+
+
+def check_reading_options(key: str, options: dict[str, Any], per_class: bool = False) -> None:
+    """One split's reading options: a delimiter of one character, an encoding Python knows, a
+    compilable ``line_pattern`` with a text (and label) group exactly when ``format: regex``."""
+    import codecs
+    import re
+
+    delimiter = options.get("delimiter")
+    if delimiter is not None and len(delimiter) != 1:
+        hint = (" (YAML reads '\\t' in single quotes as a backslash and a t: write \"\\t\" in "
+                "double quotes for a tab)" if delimiter == "\\t" else "")
+        raise ConfigError(f"config key '{key}.delimiter': {delimiter!r} is {len(delimiter)} "
+                          f"characters, a delimiter is one{hint}")
+    encoding = options.get("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ConfigError(f"config key '{key}.encoding': unknown encoding {encoding!r} (e.g. "
+                              f"utf-8, latin-1, cp1252, utf-16)") from None
+    pattern, fmt = options.get("line_pattern"), options.get("format", "auto")
+    if fmt == "regex":
+        if not pattern:
+            raise ConfigError(f"config key '{key}.line_pattern': format regex needs a regular "
+                              f"expression with named groups, e.g. '(?P<label>[A-Z]+):\\S+ "
+                              f"(?P<text>.+)'")
+        try:
+            groups = set(re.compile(pattern).groupindex)
+        except re.error as exc:
+            raise ConfigError(f"config key '{key}.line_pattern': not a valid regular expression "
+                              f"({exc})") from None
+        columns = options.get("columns") or {}
+        wanted = {field: columns.get(field, field) for field in ("text", "label")}
+        if per_class:
+            wanted.pop("label")
+        for field, ref in wanted.items():
+            if ref not in groups:
+                raise ConfigError(f"config key '{key}.line_pattern': no named group {ref!r} for "
+                                  f"the {field} (groups: {', '.join(sorted(groups)) or 'none'}); "
+                                  f"write (?P<{ref}>...)")
+    elif pattern:
+        raise ConfigError(f"config key '{key}.line_pattern': ignored unless format is regex "
+                          f"(format is {fmt!r})")
+
+
 def _check_dataset(key: str, ds: dict[str, Any]) -> None:
     if ds["task"] == "classification" and not ds.get("label_names"):
         raise ConfigError(f"config key '{key}.label_names': required for classification")
+    src = ds["source"]
+    if src["type"] in ("local", "url", "huggingface"):
+        overrides = src.get("split_options") or {}
+        for split in ["", *overrides]:
+            where = f"{key}.source" + (f".split_options.{split}" if split else "")
+            options = {**src, **(overrides.get(split) or {})} if split else src
+            spec = (src.get("files") or {}).get(split or "train")
+            per_class = isinstance(spec, dict) and (src["type"] == "local" or all(
+                isinstance(v, dict) for v in spec.values()))
+            check_reading_options(where, options, per_class)
+            values = options.get("label_values")
+            if values is not None and ds.get("label_names") and len(values) != len(ds["label_names"]):
+                raise ConfigError(
+                    f"config key '{where}.label_values': {len(values)} values for "
+                    f"{len(ds['label_names'])} label_names {ds['label_names']} (the value at "
+                    f"position i becomes label i: one value per label name)")
     if ds["task"] == "summarization":
         for extra in ("label_names", "crowd_sources", "saliency"):
             if ds.get(extra):
@@ -234,18 +434,28 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read one YAML config file; a syntax error or a duplicated key names the file and line."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:  # missing, a directory, a symlink loop
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
+                          f"at offset {exc.start}); is this a config file?") from None
     try:
         loader = _StrictLoader(text)
         loader.name = str(path)
         try:
-            return loader.get_single_data() or {}
+            data = loader.get_single_data() or {}
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: a config file holds a mapping of keys (run:, datasets:, ...), "
+                          f"not a {type(data).__name__}")
+    return data
 
 
 def load_config(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> dict:

@@ -17,13 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from saliency_repro.errors import InputError
 from saliency_repro.io import atomic_path
 
 LOG = logging.getLogger(__name__)
 
 
-class ChecksumError(RuntimeError):
+class ChecksumError(InputError, RuntimeError):
     """A downloaded or mirrored file does not have the pinned sha256."""
+
+
+class DownloadError(InputError, RuntimeError):
+    """A file could not be downloaded (and was not in the mirror)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,12 @@ def fetch(
             if not expected or actual == expected:
                 with atomic_path(dest) as tmp:
                     shutil.copyfile(candidate, tmp)
-                LOG.info("using %s from mirror %s (sha256 %s)", name, mirror, actual)
+                if expected:
+                    LOG.info("using %s from mirror %s (sha256 %s)", name, mirror, actual)
+                else:  # any file of that name is taken, even another dataset's
+                    LOG.warning("%s: using the unpinned mirror file %s (sha256 %s) for %s; it is "
+                                "taken by its name alone, so pin its sha256 in the config",
+                                candidate, name, actual, url)
                 return Fetched(dest, actual, f"mirror:{candidate}")
             LOG.warning("mirror copy %s ignored: its sha256 differed (expected %s, found %s)",
                         candidate, expected, actual)
@@ -75,7 +85,7 @@ def fetch(
                 shutil.copyfileobj(response, out)
         except OSError as exc:
             hint = f" and not in download_mirror {mirror}" if mirror else "; set download_mirror to a directory holding it"
-            raise RuntimeError(f"could not download {url}: {exc}{hint}") from exc
+            raise DownloadError(f"could not download {url}: {exc}{hint}") from exc
         actual = sha256_of(tmp)
         if expected and actual != expected:
             raise ChecksumError(f"{url}: sha256 {actual} does not match the pinned {expected}")

@@ -39,6 +39,9 @@ def setup_logging(log_path: str | os.PathLike | None = None, level: int = loggin
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.captureWarnings(True)
+    from saliency_repro.errors import install_one_line_errors
+
+    install_one_line_errors()  # the package's own errors end the job with one line
 
 
 def set_threads(n: int) -> None:

@@ -75,10 +75,11 @@ def select_step(predictions: str, test: str, out: str, sample_set: str, n: int, 
 
 
 def metrics_table_step(metrics_path: str, samples: dict[str, str], dataset: str, stem: str,
-                       caption: str, n_samples: int) -> None:
+                       caption: str, n_samples: int, meta_path: str | None = None) -> None:
     """``classifier_metrics``: the test metrics of one dataset's classifier as a table, with the
     evaluation sample sets drawn from its predictions; short or class-less sets are warned
-    about in the caption."""
+    about in the caption, and so are test texts shared with the training file (``meta_path``:
+    the dataset's meta.json)."""
     from saliency_repro.classify.evaluate import (
         metrics_table,
         sample_set_summary,
@@ -96,6 +97,11 @@ def metrics_table_step(metrics_path: str, samples: dict[str, str], dataset: str,
         LOG.warning("%s: %s", dataset, note)
     if warnings:
         caption += " Warning: " + "; ".join(warnings) + "."
+    if meta_path:
+        from saliency_repro.data.prepare import split_overlap_note
+
+        note = split_overlap_note(read_json(meta_path))
+        caption += f" {note}" if note else ""
     write_table(metrics_table({dataset: m}, {dataset: summaries}), stem, caption)
 
 

@@ -48,13 +48,16 @@ from pathlib import Path
 import pandas as pd
 
 from saliency_repro.crowd import IDK
+from saliency_repro.errors import InputError
 
 LOG = logging.getLogger(__name__)
 
 IDK_SPELLINGS = {"i don't know", "i dont know", "idk", "-1", "dont_know", "unknown"}
 
-#: submissions (file rows) that hold no answer: MTurk rows whose task slots are all empty
-EMPTY_COLUMNS = ["worker_id", "line", "seconds"]
+#: submissions (file rows) dropped whole: MTurk rows whose task slots are all empty, and rows
+#: the requester rejected on the platform (``AssignmentStatus`` Rejected; ``answers``: their
+#: filled task slots, dropped unread; ``rejected`` tells the two apart)
+EMPTY_COLUMNS = ["worker_id", "line", "seconds", "rejected", "answers"]
 #: one row per worker with anything dropped; ``excluded``: none of the worker's answers is kept
 EXCLUSION_COLUMNS = ["worker_id", "excluded", "rows", "empty", "answers", "reason", "lines"]
 #: the per-crowd-source exclusions table (rows per worker, then an ``all`` row per sample set)
@@ -68,9 +71,10 @@ IN_SET = "in_set"
 #: key of ``exclusions.attrs`` (kept in the parquet file): answers in the file for other sets
 OTHER_SET_ATTR = "answers_other_set"
 EMPTY_REASON = "submitted with no answer (all Input.task_id slots empty)"
+REJECTED_REASON = "assignment Rejected on the platform (AssignmentStatus)"
 
 
-class PlatformFormatError(ValueError):
+class PlatformFormatError(InputError):
     """A platform answers file is malformed; the message names file:line."""
 
 
@@ -197,9 +201,17 @@ def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[
         if not wid:
             raise PlatformFormatError(f"{where}: empty WorkerId")
         seconds = _seconds(row, "WorkTimeInSeconds", where)
+        if (row.get("AssignmentStatus") or "").strip().lower() == "rejected":
+            filled = sum(bool(row[f"Input.task_id_{n}"].strip()) for n in slots)
+            LOG.warning("%s: worker %s %s: dropped with its %d answer(s), counted in the exclusions",
+                        where, wid, REJECTED_REASON, filled)
+            empty.append({"worker_id": wid, "line": line, "seconds": seconds, "rejected": True,
+                          "answers": filled})
+            continue
         if not any(row[f"Input.task_id_{n}"].strip() for n in slots):
             LOG.warning("%s: worker %s %s: dropped, counted in the exclusions", where, wid, EMPTY_REASON)
-            empty.append({"worker_id": wid, "line": line, "seconds": seconds})
+            empty.append({"worker_id": wid, "line": line, "seconds": seconds, "rejected": False,
+                          "answers": 0})
             continue
         for n in slots:
             tid = row[f"Input.task_id_{n}"].strip()
@@ -216,8 +228,8 @@ def _read_mturk(path: str | os.PathLike, tasks: pd.DataFrame, label_names: list[
             out.append({"task_id": tid, "worker_id": wid,
                         "answer": parse_answer(row[col], label_names, f"{where} ({col})"),
                         "seconds": seconds, "line": line})
-    note = (f" ({len(empty)} submission(s) with every task slot empty, the first at line "
-            f"{empty[0]['line']})" if empty else "")
+    note = (f" ({len(empty)} submission(s) with every task slot empty or rejected, the first "
+            f"at line {empty[0]['line']})" if empty else "")
     return _attach(out, known, path, note), pd.DataFrame(empty, columns=EMPTY_COLUMNS)
 
 
@@ -286,6 +298,15 @@ def exclusion_rule_by_set(answers: pd.DataFrame, min_seconds: float, exclude_all
     in exactly one set. Per set: answers read (this set's) = kept + dropped, workers seen =
     kept + excluded; the other sets' answers are neither."""
     empty = pd.DataFrame(columns=EMPTY_COLUMNS) if empty is None else empty
+    empty = empty.assign(rejected=empty["rejected"].fillna(False).astype(bool) if "rejected" in empty else False,
+                         answers=empty["answers"].fillna(0).astype(int) if "answers" in empty else 0)
+    timed = "seconds" in answers and answers["seconds"].notna().any()
+    if min_seconds > 0 and len(answers) and not timed:
+        raise PlatformFormatError(
+            f"{source or 'the platform file'}: no submission times (column seconds; MTurk: "
+            f"WorkTimeInSeconds), but crowd.platform.min_seconds is {min_seconds:g}: the too-fast "
+            f"rule cannot be applied; add the times, or set crowd.platform.min_seconds: 0 to go "
+            f"without the rule")
     in_set = answers[IN_SET].astype(bool) if IN_SET in answers else pd.Series(True, answers.index)
     mine, other = answers[in_set], answers[~in_set]
     reasons = _reasons(answers, min_seconds, exclude_all_idk)  # the whole submission
@@ -330,19 +351,27 @@ def _exclusion_rows(answers: pd.DataFrame, empty: pd.DataFrame, reasons: dict[st
     """One row per worker of ``reasons`` or ``empty`` (:data:`EXCLUSION_COLUMNS`) with what
     is dropped of ``answers``; ``answered``: the workers with an answer anywhere in the file
     (one without is excluded: nothing of theirs is kept)."""
-    n_empty = empty.groupby("worker_id").size()
+    rejected = empty["rejected"].astype(bool) if "rejected" in empty else pd.Series(False, empty.index)
+    n_empty = empty[~rejected].groupby("worker_id").size()
+    n_rejected = empty[rejected].groupby("worker_id").size()
+    rejected_answers = empty[rejected].groupby("worker_id")["answers"].sum() if "answers" in empty else n_rejected * 0
     rows = []
-    for w in sorted(set(reasons) | set(n_empty.index)):
+    for w in sorted(set(reasons) | set(n_empty.index) | set(n_rejected.index)):
         dropped = answers[answers["worker_id"] == w] if w in reasons else answers.iloc[:0]
         lines = list(dropped["line"]) if "line" in dropped else []
         why = list(reasons.get(w, []))
         k = int(n_empty.get(w, 0))
         if k:
             why.append(EMPTY_REASON if k == 1 else f"{k} submissions {EMPTY_REASON.split(' ', 1)[1]}")
-            lines += list(empty.loc[empty["worker_id"] == w, "line"])
-        n_rows = (dropped["line"].nunique() if "line" in dropped else len(dropped)) + k
+            lines += list(empty.loc[(empty["worker_id"] == w) & ~rejected, "line"])
+        r = int(n_rejected.get(w, 0))
+        if r:
+            why.append(REJECTED_REASON if r == 1 else f"{r} assignments {REJECTED_REASON.split(' ', 1)[1]}")
+            lines += list(empty.loc[(empty["worker_id"] == w) & rejected, "line"])
+        n_rows = (dropped["line"].nunique() if "line" in dropped else len(dropped)) + k + r
         rows.append({"worker_id": w, "excluded": w in reasons or w not in answered,
-                     "rows": int(n_rows), "empty": k, "answers": len(dropped),
+                     "rows": int(n_rows), "empty": k,
+                     "answers": len(dropped) + int(rejected_answers.get(w, 0)),
                      "reason": "; ".join(why),
                      "lines": f"{source}:{line_ranges(lines)}" if source and lines else line_ranges(lines)})
     return pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).astype(

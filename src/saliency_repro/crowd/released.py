@@ -13,19 +13,22 @@ line 1), because a silently mis-parsed release would change the paper's tables.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from saliency_repro.crowd.design import task_id
+from saliency_repro.errors import InputError
 from saliency_repro.names import from_release
 
 HEADER = ["Text", "Label", "Saliency", "Words", "Correct"]
 
 
-class ReleasedFormatError(ValueError):
+class ReleasedFormatError(InputError):
     """The released file does not have the documented layout; the message names file:line."""
 
 
@@ -44,7 +47,15 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     path = Path(path)
     samples: list[dict] = []
     rows: list[dict] = []
-    with open(path, encoding="utf-8", newline="") as fh:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # a byte order mark (saved by Excel) is no header text
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReleasedFormatError(f"{path}:{line}: byte {data[exc.start:exc.start + 1]!r} is not "
+                                  f"UTF-8 (the release is UTF-8; was the file re-saved in another "
+                                  f"encoding, e.g. cp1252?)") from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
         if header is None:
@@ -57,6 +68,8 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
             where = f"{path}:{lineno}"
             if not fields or fields == [""]:
                 continue
+            if [f.strip() for f in fields] == HEADER:
+                raise ReleasedFormatError(f"{where}: the header again (two files joined into one?)")
             if len(fields) != len(HEADER):
                 raise ReleasedFormatError(
                     f"{where}: {len(fields)} tab-separated fields, expected {len(HEADER)}")
@@ -98,6 +111,7 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     if not samples:
         raise ReleasedFormatError(f"{path}: no samples")
     agg = pd.DataFrame(rows)
+    _refuse_repeated_samples(path, samples, agg)
     dup = agg.duplicated(["sample_id", "method", "k"], keep="first")
     if dup.any():
         line = int(agg.loc[dup, "line"].iloc[0])
@@ -113,6 +127,43 @@ def read_release(path: str | os.PathLike, n_classes: int | None = None,
     agg["task_id"] = [task_id(s, m, k) for s, m, k in
                       zip(agg["sample_id"], agg["method"], agg["k"], strict=True)]
     return Release(samples=pd.DataFrame(samples), aggregate=agg)
+
+
+def _refuse_repeated_samples(path: Path, samples: list[dict], agg: pd.DataFrame) -> None:
+    """A sample whose text, label and every display row repeat an earlier one: a file joined
+    with itself (or a copy pasted twice) would count each sample twice and double n in every
+    test and CI."""
+    displays = {sid: tuple(sorted(zip(g["method"], g["k"], g["display"], g["correct"], strict=True)))
+                for sid, g in agg.groupby("sample_id", sort=False)} if len(agg) else {}
+    seen: dict[tuple, int] = {}
+    for sample in samples:
+        key = (sample["text"], sample["label"], displays.get(sample["sample_id"], ()))
+        if key in seen:
+            raise ReleasedFormatError(
+                f"{path}:{sample['line']}: this sample (text, label and every display) repeats the "
+                f"one at line {seen[key]}; is the file joined with itself?")
+        seen[key] = sample["line"]
+
+
+def _check_labels(release: Release, n_classes: int, origin: Any) -> None:
+    labels = sorted(int(v) for v in release.samples["label"].unique())
+    if labels != list(range(n_classes)):
+        raise ReleasedFormatError(
+            f"{origin}: labels {labels} in the file, but the dataset has {n_classes} label_names; "
+            f"is this the release of another dataset?")
+
+
+def check_release_file(path: str | os.PathLike, sha256: str, n_classes: int) -> None:
+    """What :func:`fetch_release` checks of a local ``path``, without copying it: its pinned
+    sha256 (if any), its format and its labels (the dry run calls it: a released file is small)."""
+    from saliency_repro.download import ChecksumError, sha256_of
+
+    expected = (sha256 or "").lower().strip()
+    if expected:
+        actual = sha256_of(path)
+        if actual != expected:
+            raise ChecksumError(f"{path}: sha256 differed (expected {expected}, found {actual})")
+    _check_labels(read_release(path, n_classes=n_classes), n_classes, path)
 
 
 def fetch_release(source: dict, dest: str | os.PathLike, n_classes: int,
@@ -146,10 +197,6 @@ def fetch_release(source: dict, dest: str | os.PathLike, n_classes: int,
             release = read_release(staged, n_classes=n_classes)
         except ReleasedFormatError as exc:
             raise ReleasedFormatError(str(exc).replace(str(staged), str(origin))) from None
-        labels = sorted(int(v) for v in release.samples["label"].unique())
-        if labels != list(range(n_classes)):
-            raise ReleasedFormatError(
-                f"{origin}: labels {labels} in the file, but the dataset has {n_classes} label_names; "
-                f"is this the release of another dataset?")
+        _check_labels(release, n_classes, origin)
         with atomic_path(dest) as tmp:
             shutil.copyfile(staged, tmp)

@@ -12,6 +12,7 @@ rows are counted per reason and logged, and the counts go to ``meta.json``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -28,6 +29,7 @@ import pandas as pd
 
 from saliency_repro.data import synthetic
 from saliency_repro.download import fetch, url_file_name
+from saliency_repro.errors import InputError
 from saliency_repro.preflight import check_layout, is_per_class, reading_options
 
 LOG = logging.getLogger(__name__)
@@ -40,11 +42,12 @@ TEXT_FIELDS = {"classification": ("text",), "summarization": ("article", "summar
 LINE_FIELDS = {"summary"}
 OPTIONAL = {"id"}
 CLASS_COLUMN = "__class__"  # per-class files: the label, from the file's key
+GENERATED = "__generated_id__"  # rows whose id the package made (split-[label-]line): renamed when carved
 LINES_COLUMN = "text"  # format lines: the one column
 TEST_STREAM = 1  # the test carving draws from default_rng([seed, TEST_STREAM]), validation from seed
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """Bad input data; the message names the file and line."""
 
 
@@ -58,10 +61,39 @@ class RawTable:
     line_word: str = "line"
     names: list[str] | None = None  # per row, when the rows come from several files
     default_ids: list[str] | None = None  # ids where the file has none (else split-rownumber)
+    header: list[str] | None = None  # a delimited file's header names, by position
+    delimiter: str | None = None  # what a delimited file was split on (joins spill-over columns)
 
     def where(self, i: int) -> str:
         name = self.names[i] if self.names else self.name
         return f"{name}:{self.lines[i]}" if self.line_word == "line" else f"{name} {self.line_word} {self.lines[i]}"
+
+
+def show(name: Any) -> str:
+    """A column name as it must be written, invisible characters shown (a BOM, a trailing
+    space, a tab): ``'text'``, ``'\\ufefftext'``."""
+    return repr(name) if isinstance(name, str) else str(name)
+
+
+def resolve_column(table: RawTable, ref: Any, field_name: str = "") -> Any:
+    """The frame column a ``columns`` reference names, or None when the table has none such.
+
+    An integer is a column's 0-based position in the row, with or without a header (columns
+    whose header name is empty or repeated, as spreadsheet exports write them, are reached that
+    way); a name repeated in the header is refused, naming both positions."""
+    header = table.header
+    if isinstance(ref, str) and header is not None and header.count(ref) > 1:
+        at = [i for i, name in enumerate(header) if name == ref]
+        raise DataError(f"{table.name}:1: column name {show(ref)} appears {len(at)} times in the "
+                        f"header (0-based positions {', '.join(map(str, at))}); refer to one by its "
+                        f"position under the source's 'columns'" + (f" for {field_name!r}" if field_name else ""))
+    if isinstance(ref, str) and header is not None and list(table.frame.columns[:len(header)]) != header:
+        return header.index(ref) if ref in header else None  # positional frame (repeated names)
+    if ref in table.frame.columns:
+        return ref
+    if isinstance(ref, int) and not isinstance(ref, bool) and 0 <= ref < len(table.frame.columns):
+        return table.frame.columns[ref]
+    return None
 
 
 @dataclass
@@ -73,9 +105,65 @@ class SplitReport:
 # ---------------------------------------------------------------- reading files
 
 
+#: magic bytes of files that are not text: (prefix, what, what to do)
+MAGIC = [(b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip)"),
+         (b"PK\x03\x04", "a zip archive", "unpack it first (unzip)"),
+         (b"BZh", "a bzip2-compressed file", "decompress it first (bunzip2)"),
+         (b"\xfd7zXZ\x00", "an xz-compressed file", "decompress it first (unxz)"),
+         (b"PAR1", "a parquet file", "set the source's 'format: parquet'")]
+#: byte order marks of encodings a file may announce
+BOMS = [(b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")]
+
+
+def check_magic(path: Path, fmt: str, head: bytes) -> None:
+    """Refuse a compressed or binary file before parsing it as text, and a file that is not
+    parquet under format parquet, with what to do (not pyarrow's or the CSV reader's error)."""
+    for prefix, what, todo in MAGIC:
+        if head.startswith(prefix) and not (fmt == "parquet" and prefix == b"PAR1"):
+            raise DataError(f"{path}:1: {what}, not a {fmt if fmt != 'auto' else 'text'} file; {todo}")
+    if fmt == "parquet" and not head.startswith(b"PAR1"):
+        start = head[:12].decode("utf-8", "replace")
+        raise DataError(f"{path}:1: not a parquet file (it starts with {start!r}); a CSV or other "
+                        f"text file needs the right suffix or the source's 'format'")
+
+
+#: the classic mojibake of UTF-8 read as latin-1 / cp1252: a lead byte's character (Ã, Â, â)
+#: followed by a continuation byte's character (e.g. "Ã©" for "é", "â€™" for "’")
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
+                       "\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+
+
+def mojibake(data: bytes, encoding: str | None) -> tuple[int, str, bool] | None:
+    """(line, example, fixable) when the text decoded with ``encoding`` holds the pattern of
+    UTF-8 read as latin-1 (``clichÃ©s``): ``fixable`` when ``encoding`` is a single-byte one
+    and the bytes are valid UTF-8 (reading them as UTF-8 fixes it); not fixable when the file
+    itself holds the pattern (it was decoded wrongly once and saved so). None if neither."""
+    enc = (encoding or "utf-8").lower().replace("_", "-")
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    single_byte = enc not in ("utf-8", "utf8", "utf-8-sig") and not enc.startswith("utf-16")
+    if single_byte and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    match = _MOJIBAKE.search(text)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    word = re.search(r"\S*$", text[:match.start()]).group() + re.match(r"\S*", text[match.start():]).group()
+    return line, word[:40], single_byte
+
+
 def _decode(path: Path, encoding: str | None, data: bytes | None = None) -> str:
     data = path.read_bytes() if data is None else data
     enc = encoding or "utf-8"
+    for bom, name in BOMS:
+        if data.startswith(bom) and not enc.lower().replace("_", "-").startswith("utf-16"):
+            raise DataError(f"{path}:1: the file starts with a {name.upper()} byte order mark but is "
+                            f"read as {enc!r}; set the source's 'encoding: {name}'")
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as exc:
@@ -109,7 +197,14 @@ def read_file(path: str | Path, options: dict[str, Any], head_bytes: int | None 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
-    fmt = detect_format(path, options.get("format", "auto"))
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    try:
+        fmt = detect_format(path, options.get("format", "auto"))
+    except DataError:
+        check_magic(path, "auto", head)  # data.csv.gz: say it is compressed, not the suffix
+        raise
+    check_magic(path, fmt, head)
     if fmt == "parquet":
         if head_bytes is None:
             frame = pd.read_parquet(path)
@@ -120,20 +215,35 @@ def read_file(path: str | Path, options: dict[str, Any], head_bytes: int | None 
             frame = batch.to_pandas() if batch is not None else pd.DataFrame()
         return RawTable(str(path), frame, list(range(1, len(frame) + 1)), line_word="row")
     data = None
+    encoding = (options.get("encoding") or "utf-8").lower().replace("_", "-")
+    wide = encoding.startswith(("utf-16", "utf-32"))  # a newline byte may sit inside a unit
     if head_bytes is not None:
         with open(path, "rb") as fh:
             data = fh.read(head_bytes)
-        if len(data) == head_bytes:
+        if len(data) == head_bytes and not wide:
             data = data[:data.rfind(b"\n") + 1]
-    text = _decode(path, options.get("encoding"), data)
+    truncated = data is not None and len(data) < path.stat().st_size
+    if truncated and wide:  # decode what is whole, then cut at the last line break
+        text = codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+        text = text[:text.rfind("\n") + 1].lstrip("\ufeff")
+    else:
+        text = _decode(path, options.get("encoding"), data)
+    odd = mojibake(data if data is not None else path.read_bytes(), options.get("encoding"))
+    if odd:
+        LOG.warning("%s:%d: %r looks like UTF-8 read as latin-1 (mojibake; read as %r)%s", path,
+                    odd[0], odd[1], options.get("encoding") or "utf-8",
+                    ": the file is UTF-8, set the source's 'encoding: utf-8'" if odd[2]
+                    else ": the file itself holds it; no encoding setting repairs it")
     if fmt == "jsonl":
         return _read_jsonl(path, text)
     if fmt == "lines":
         return _read_lines(path, text)
+    if fmt == "regex":
+        return _read_regex(path, text, options.get("line_pattern") or "")
     delimiter = options.get("delimiter")
     if delimiter is None:
         delimiter = "\t" if fmt == "tsv" else _sniff(text)
-    return _read_delimited(path, text, delimiter, options.get("header", True))
+    return _read_delimited(path, text, delimiter, options.get("header", True), truncated)
 
 
 def _sniff(text: str) -> str:
@@ -143,7 +253,10 @@ def _sniff(text: str) -> str:
         return ","
 
 
-def _read_delimited(path: Path, text: str, delimiter: str, header: bool) -> RawTable:
+def _read_delimited(path: Path, text: str, delimiter: str, header: bool,
+                    truncated: bool = False) -> RawTable:
+    """``truncated``: ``text`` is the head of the file (preflight); its last record may be cut
+    inside a quoted field, so it is left out."""
     csv.field_size_limit(1 << 30)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, lines = [], []
@@ -153,10 +266,16 @@ def _read_delimited(path: Path, text: str, delimiter: str, header: bool) -> RawT
             rows.append(record)
             lines.append(start)
         start = reader.line_num + 1
+    if truncated and len(rows) > int(header):
+        rows, lines = rows[:-1], lines[:-1]
+    names = None
     if header:
         if not rows:
             raise DataError(f"{path}: empty file (no header row)")
         columns, rows, lines = rows[0], rows[1:], lines[1:]
+        names = list(columns)
+        if len(set(names)) < len(names):  # repeated or empty names: columns by position
+            columns = list(range(len(names)))
     else:
         width = max((len(r) for r in rows), default=0)
         columns = list(range(width))
@@ -167,7 +286,7 @@ def _read_delimited(path: Path, text: str, delimiter: str, header: bool) -> RawT
             raise DataError(f"{path}:{line}: {len(record)} fields, expected {len(columns)} "
                             f"(delimiter {delimiter!r}{hint})")
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    return RawTable(str(path), frame, lines)
+    return RawTable(str(path), frame, lines, header=names, delimiter=delimiter)
 
 
 def _physical_lines(text: str) -> list[str]:
@@ -183,6 +302,24 @@ def _read_lines(path: Path, text: str) -> RawTable:
     return RawTable(str(path), frame, [n for n, _ in numbered])
 
 
+def _read_regex(path: Path, text: str, pattern: str) -> RawTable:
+    """``format: regex``: every non-empty line is matched by ``line_pattern`` as a whole; its
+    named groups are the columns (TREC's ``DESC:manner How did ...``, the label in the line)."""
+    compiled = re.compile(pattern)
+    records, lines = [], []
+    for number, line in enumerate(_physical_lines(text), start=1):
+        if not line.strip():
+            continue
+        match = compiled.fullmatch(line)
+        if match is None:
+            raise DataError(f"{path}:{number}: line {line[:60]!r} does not match the source's "
+                            f"line_pattern {pattern!r}")
+        records.append(match.groupdict(default=""))
+        lines.append(number)
+    frame = pd.DataFrame.from_records(records, columns=list(compiled.groupindex))
+    return RawTable(str(path), frame, lines)
+
+
 def _read_per_class(split: str, mapping: dict, options: dict, label_names: list[str]) -> RawTable:
     """One file per class, concatenated in mapping order: each row gets its file's key as label
     (as its index, so a label named "1" is not read as index 1) and keeps its own file and line
@@ -193,17 +330,21 @@ def _read_per_class(split: str, mapping: dict, options: dict, label_names: list[
         raise DataError(f"{', '.join(t.name for t in tables)}: the files of one split need one format")
     columns = {**DEFAULT_COLUMNS["classification"], **(options.get("columns") or {})}
     defaults = [[f"{split}-{label}-{n:06d}" for n in t.lines] for t, label in zip(tables, mapping, strict=True)]
-    some_have_ids = any(columns["id"] in t.frame.columns for t in tables)
+    some_have_ids = any(resolve_column(t, columns["id"]) is not None for t in tables)
     for table, label, ids in zip(tables, mapping, defaults, strict=True):
         for ref in columns["text"] if isinstance(columns["text"], list) else [columns["text"]]:
             _require_column(table, ref, "text")
         table.frame[CLASS_COLUMN] = label_names.index(label)
-        if some_have_ids and columns["id"] not in table.frame.columns:
+        if some_have_ids and resolve_column(table, columns["id"]) is None:
             table.frame[columns["id"]] = ids  # a file without ids beside files with them
+    headers = {tuple(t.header) if t.header is not None else None for t in tables}
+    delimiters = {t.delimiter for t in tables}
     return RawTable(
         ", ".join(t.name for t in tables), pd.concat([t.frame for t in tables], ignore_index=True),
         [n for t in tables for n in t.lines], words.pop(), names=[t.name for t in tables for _ in t.lines],
         default_ids=[i for ids in defaults for i in ids],
+        header=list(headers.pop() or []) or None if len(headers) == 1 else None,
+        delimiter=delimiters.pop() if len(delimiters) == 1 else None,
     )
 
 
@@ -227,27 +368,58 @@ def _read_jsonl(path: Path, text: str) -> RawTable:
 # ---------------------------------------------------------------- normalizing
 
 
-def _require_column(table: RawTable, ref: Any, field_name: str) -> None:
-    if ref not in table.frame.columns:
-        available = ", ".join(str(c) for c in table.frame.columns)
+def _require_column(table: RawTable, ref: Any, field_name: str) -> Any:
+    """The frame column of ``ref`` (see :func:`resolve_column`); a missing one names the file
+    and every column, invisible characters shown."""
+    key = resolve_column(table, ref, field_name)
+    if key is None:
+        names = table.header if table.header is not None else list(table.frame.columns)
+        available = ", ".join(show(c) for c in names)
         raise DataError(
-            f"{table.name}: missing column {ref!r} for field {field_name!r} "
+            f"{table.name}: missing column {show(ref)} for field {field_name!r} "
             f"(columns: {available}); map it under the source's 'columns'"
         )
+    return key
+
+
+def _as_text(table: RawTable, values: pd.Series, field_name: str) -> pd.Series:
+    """Values as strings; a JSON object or array is refused (its Python repr is no text)."""
+    for i, v in enumerate(values):
+        if isinstance(v, (dict, list, np.ndarray)):
+            kind = "object" if isinstance(v, dict) else "array"
+            raise DataError(f"{table.where(i)}: {field_name} is a JSON {kind}, not a string; map "
+                            f"a string field under the source's 'columns'")
+    return values.map(lambda v: v if isinstance(v, str) else str(v))
 
 
 def _column(table: RawTable, ref: Any, field_name: str) -> pd.Series:
+    """One field; a list of columns is joined with a space, except a column with an empty
+    header name after the first (a spreadsheet's spill-over of an unquoted delimiter), which is
+    joined with the delimiter it was split on, its empty trailing fields left out."""
     refs = ref if isinstance(ref, list) else [ref]
-    parts = []
+    parts, seps = [], []
     for r in refs:
-        _require_column(table, r, field_name)
-        parts.append(table.frame[r].astype(object).where(table.frame[r].notna(), ""))
+        key = _require_column(table, r, field_name)
+        parts.append(_as_text(table, table.frame[key].astype(object).where(table.frame[key].notna(), ""),
+                              field_name))
+        position = list(table.frame.columns).index(key)
+        spill = (table.header is not None and table.delimiter is not None and position < len(table.header)
+                 and table.header[position] == "")
+        seps.append(table.delimiter if spill else " ")
     if len(parts) == 1:
-        return parts[0].map(lambda v: v if isinstance(v, str) else str(v))
-    joined = parts[0].map(str)
-    for p in parts[1:]:
-        joined = joined.str.cat(p.map(str), sep=" ")
-    return joined
+        return parts[0]
+    rows = zip(*(p.tolist() for p in parts), strict=True)
+    return pd.Series([_join(values, seps) for values in rows], index=parts[0].index, dtype=object)
+
+
+def _join(values: tuple[str, ...], seps: list[str]) -> str:
+    end = len(values)
+    while end > 1 and values[end - 1] == "" and seps[end - 1] != " ":
+        end -= 1  # empty trailing spill-over fields: padding, not text
+    out = values[0]
+    for value, sep in zip(values[1:end], seps[1:end], strict=True):
+        out += sep + value
+    return out
 
 
 _NUMERIC_ENTITY = re.compile(r"(?<!&)#(\d+);")
@@ -272,11 +444,13 @@ def label_index(raw: Any, label_names: list[str], label_values: list | None) -> 
         as_str = [str(v) for v in label_values]
         key = str(raw).strip()
         if key in as_str:
-            return as_str.index(key)
-        try:
-            return as_str.index(str(int(float(key))))
-        except (ValueError, OverflowError):
-            return None
+            index = as_str.index(key)
+        else:
+            try:
+                index = as_str.index(str(int(float(key))))
+            except (ValueError, OverflowError):
+                return None
+        return index if index < len(label_names) else None  # a value beyond the classes
     if isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
         value = int(raw)
         return value if 0 <= value < len(label_names) else None
@@ -299,10 +473,11 @@ def normalize(
     report.rows_read += n
     out = pd.DataFrame(index=range(n))
     use_column = source.get("ids", "column") == "column"
-    if use_column and (columns["id"] in table.frame.columns or "id" in (source.get("columns") or {})):
+    if use_column and (resolve_column(table, columns["id"]) is not None or "id" in (source.get("columns") or {})):
         out["id"] = _column(table, columns["id"], "id").map(str.strip).to_numpy()
     else:
         out["id"] = table.default_ids or [f"{split}-{i:06d}" for i in range(n)]
+        out[GENERATED] = True
     for name in TEXT_FIELDS[task]:
         # a summary keeps its line breaks: CNN/DM has one highlight per line, the sentence
         # boundaries ROUGE-Lsum needs (tokenization splits on any whitespace, so nothing else
@@ -364,8 +539,7 @@ def normalize(
 def _column_raw(table: RawTable, ref: Any) -> list:
     if isinstance(ref, list):
         raise DataError(f"{table.name}: the label must come from a single column")
-    _require_column(table, ref, "label")
-    return list(table.frame[ref])
+    return list(table.frame[_require_column(table, ref, "label")])
 
 
 # ---------------------------------------------------------------- per source type
@@ -405,11 +579,14 @@ def load_source(
         _carve_split(name, "test", splits, n_test, np.random.default_rng([seed, TEST_STREAM]), stratify, provenance)
     _check_splits(name, dataset, splits, files)
     provenance["split_overlap"], provenance["split_shared_ids"] = _split_overlap(name, dataset, splits, files)
+    if dataset.get("split_overlap") == "drop":
+        provenance["split_overlap_dropped"] = _drop_overlap(name, dataset, splits, files)
     if "validation" not in splits:
         n_val = max(1, min(1000, len(splits["train"]) // 10))
         _carve_split(name, "validation", splits, n_val, np.random.default_rng(seed), stratify, provenance)
     if source.get("max_rows"):
         splits = {s: _subsample(f, source["max_rows"], seed, stratify) for s, f in splits.items()}
+    splits = {s: f.drop(columns=[GENERATED], errors="ignore") for s, f in splits.items()}
     dropped = {s: dict(r.dropped) for s, r in reports.items() if r.dropped}
     for split, counts in dropped.items():
         LOG.warning("%s/%s: dropped rows %s (drop_invalid is on)", name, split, counts)
@@ -495,12 +672,38 @@ def _split_overlap(name: str, dataset: dict, splits: dict[str, pd.DataFrame],
         if not (texts[split] or ids[split]):
             continue
         what = f"{texts[split]} {field}s and {ids[split]} ids also occur in train"
-        if dataset.get("split_overlap", "error") == "error":
+        mode = dataset.get("split_overlap", "error")
+        if mode == "error":
             first = frame.loc[same_text | same_id, "id"].iloc[0]
             raise DataError(f"{_where(name, split, files)}: {what} (first: id {first!r}); set "
-                            f"datasets.{name}.split_overlap: warn to accept them")
-        LOG.warning("%s/%s: %s (split_overlap: warn)", name, split, what)
+                            f"datasets.{name}.split_overlap: warn to accept them, or drop to "
+                            f"remove them from the {split} split")
+        if mode == "warn":
+            LOG.warning("%s/%s: %s (split_overlap: warn)", name, split, what)
     return texts, ids
+
+
+def _drop_overlap(name: str, dataset: dict, splits: dict[str, pd.DataFrame], files: dict) -> dict[str, int]:
+    """``split_overlap: drop``: remove the evaluation rows that share their text or id with a
+    training row; the rows removed per split go to meta.json and the log."""
+    field = "text" if dataset["task"] == "classification" else "article"
+    train = splits["train"]
+    dropped = {}
+    for split in ("validation", "test"):
+        if split not in splits:
+            continue
+        frame = splits[split]
+        shared = frame[field].isin(set(train[field])) | frame["id"].isin(set(train["id"]))
+        dropped[split] = int(shared.sum())
+        if not dropped[split]:
+            continue
+        if shared.all():
+            raise DataError(f"{_where(name, split, files)}: every row of the {split} split also "
+                            f"occurs in train; split_overlap: drop would leave it empty")
+        splits[split] = frame[~shared].reset_index(drop=True)
+        LOG.warning("%s/%s: dropped %d of %d rows that also occur in train (split_overlap: drop)",
+                    name, split, dropped[split], len(frame))
+    return dropped
 
 
 def _download(name: str, files: dict, downloads_dir, mirror) -> tuple[dict, dict]:
@@ -509,16 +712,20 @@ def _download(name: str, files: dict, downloads_dir, mirror) -> tuple[dict, dict
     local, record = {}, {}
     for split, spec in files.items():
         if is_per_class(spec, "url"):
-            got = {label: _fetch_one(name, one, downloads_dir, mirror) for label, one in spec.items()}
+            got = {label: _fetch_one(name, one, downloads_dir, mirror, f"{split}/{label}")
+                   for label, one in spec.items()}
             local[split] = {label: path for label, (path, _) in got.items()}
             record[split] = {label: rec for label, (_, rec) in got.items()}
         else:
-            local[split], record[split] = _fetch_one(name, spec, downloads_dir, mirror)
+            local[split], record[split] = _fetch_one(name, spec, downloads_dir, mirror, split)
     return local, record
 
 
-def _fetch_one(name: str, spec: dict, downloads_dir, mirror) -> tuple[Path, dict]:
-    dest = Path(downloads_dir) / name / url_file_name(spec["url"])
+def _fetch_one(name: str, spec: dict, downloads_dir, mirror, where: str = "") -> tuple[Path, dict]:
+    """``where``: the file's key under ``files`` (``train``, ``train/negative``): downloads are
+    kept apart by it, so ``.../train/data.csv`` and ``.../test/data.csv`` do not overwrite each
+    other."""
+    dest = Path(downloads_dir) / name / where / url_file_name(spec["url"])
     fetched = fetch(spec["url"], spec["sha256"], dest, mirror)
     return fetched.path, {"url": spec["url"], "sha256": fetched.sha256, "origin": fetched.origin,
                           "pinned": bool(spec["sha256"])}
@@ -594,6 +801,10 @@ def _carve_split(name: str, split: str, splits: dict[str, pd.DataFrame], n: int,
     """A split the source does not have, carved off train; recorded as ``{split}_from_train`` in
     meta.json and logged, so that nobody takes it for the dataset's own split."""
     splits["train"], splits[split] = _carve(splits["train"], n, rng, stratify)
+    carved = splits[split]
+    if GENERATED in carved:  # train-negative-000292 carved into test: test-negative-000292
+        made = carved[GENERATED].fillna(False).astype(bool)
+        carved.loc[made, "id"] = [f"{split}-{i.removeprefix('train-')}" for i in carved.loc[made, "id"]]
     provenance[f"{split}_from_train"] = len(splits[split])
     LOG.info("%s: no %s split; carved %d rows from train", name, split, len(splits[split]))
 
