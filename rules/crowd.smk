@@ -257,10 +257,13 @@ rule crowd_significance:
         with_paper_claims=lambda w: bool(paper_ref(w.dataset, "crowd_scores")),
         caption=lambda w: crowd_caption(
             f"Each saliency method against RANDOM, {w.dataset}, crowd source {w.crowd_source}: bootstrap "
-            f"95% CIs of s_j (%); tests at the sample level (paired sign-flip permutation test, "
-            f"clustered McNemar of Durkalski et al. 2003, logistic GEE clustered by sample), Holm over "
-            f"methods; the naive McNemar over (sample, k) pairs only for comparison; *_null_rate: "
-            f"rejection rate of each test under a swap null built from these data.", w.dataset, w.crowd_source),
+            f"95% CIs of s_j (%); tests at the sample level (paired sign-flip permutation test with an "
+            f"exact p, clustered McNemar of Durkalski et al. 2003, logistic GEE clustered by sample), "
+            f"Holm over methods; the naive McNemar over (sample, k) pairs only for comparison; "
+            f"*_swap_null_rate: the McNemar tests' rejection rates under a swap null built from these "
+            f"data; perm_centred_null_rate (95% CI): the primary test's rejection rate under resampled "
+            f"centred differences, a null that is not its own reference distribution.",
+            w.dataset, w.crowd_source),
     threads: HEAVY_THREADS
     resources:
         mem_mb=2000,
