@@ -81,9 +81,9 @@ def test_steps_end_to_end(workdir):
     steps.run_significance(d / "aggregate.parquet", d / "sig", "[t] sig", crowd, 0, True)
     sig = pd.read_csv(d / "sig.csv")
     assert {"perm_p_holm", "clustered_mcnemar_p_holm", "naive_mcnemar_p_holm", "score_ci_low",
-            "perm_null_rate", "claim_holds"} <= set(sig.columns)
+            "perm_centred_null_rate", "naive_mcnemar_swap_null_rate", "paper_claim"} <= set(sig.columns)
     steps.run_significance(d / "aggregate.parquet", d / "sig2", "[t] sig", crowd, 0, False)
-    assert "claim_holds" not in pd.read_csv(d / "sig2.csv").columns  # no paper table, no claim
+    assert "paper_claim" not in pd.read_csv(d / "sig2.csv").columns  # no paper table, no claim
     steps.run_aggregation_agreement(d / "tasks.parquet", d / "answers.parquet",
                                     d / "aggregate.parquet", d / "agree", "[t] agree", 0)
     steps.run_expert_check(d / "tasks.parquet", d / "aggregate.parquet", d / "train.parquet",
