@@ -177,3 +177,24 @@ def test_released_claims_regenerate_to_the_committed_table(tmp_path):
     other = pd.read_csv(work / "paper_figures/paper/claims_lu2024_released.csv")
     pd.testing.assert_frame_equal(other[["claim_id", "dataset", "p_value", "verdict"]],
                                   want[["claim_id", "dataset", "p_value", "verdict"]])
+
+
+def test_coinciding_methods_are_named_and_decide_no_claim():
+    """Issue 23: DEEPLIFT showing the crowd INPUT×GRAD's displays is one method twice; the
+    runner-up of "IG is best" must not be picked between them by crowd noise."""
+    agg = _crowd(np.random.default_rng(8), 60, {"integrated_gradients": 0.25, "deeplift": 0.15,
+                                                  "input_x_grad": 0.05})
+    same = agg["method"] == "deeplift"
+    agg.loc[same, "display"] = agg.loc[same, "display"].str.replace("deeplift", "input_x_grad")
+    settings = SignificanceSettings(n_boot=50, null_simulations=0)
+    rows = {r["claim_id"]: r for r in lu_claims("d", "sim", significance_table(agg, settings, 1),
+                                                 agg, settings)[0]}
+    twin = rows["distinct_methods:input_x_grad+deeplift"]
+    assert twin["value"] == 100.0 and twin["verdict"] == FAILS
+    # IG is compared with both twins, the weaker evidence decides, and the row names both
+    ig = rows["ig_best"]
+    assert "INPUT×GRAD" in ig["statistic"] and "DEEPLIFT" in ig["statistic"]
+    s = agg.groupby("method")["correct"].mean() * 100
+    assert s["deeplift"] > s["input_x_grad"]  # DEEPLIFT's score is closer to IG's here
+    assert ig["statistic"].startswith("s_INTEGRATED GRADIENT - s_DEEPLIFT = INPUT×GRAD")
+    assert "distinct_methods:all_attention+last_attention" not in rows
