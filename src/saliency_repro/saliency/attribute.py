@@ -181,6 +181,10 @@ def attribute_samples(
         diag["ig_convergence_delta"] = ig_summary(ids, extra)
         LOG.info("IG convergence delta: mean |delta| %.4g, max %.4g",
                  diag["ig_convergence_delta"]["mean_abs"], diag["ig_convergence_delta"]["max_abs"])
+    if "deeplift_rescale_gap" in extra:  # why DEEPLIFT may equal INPUT×GRAD (saliency.deeplift)
+        from saliency_repro.saliency.deeplift import summarize
+        diag["deeplift"] = summarize({k: [v[i] for i in range(len(ids))] for k, v in extra.items()
+                                      if k.startswith("deeplift_")})
     rows = [_word_rows(ids[i], m, encoded[i]["words"], word_scores[(i, m)])
             for i in range(len(ids)) for m in methods]
     return pd.concat(rows, ignore_index=True)[WORD_SCORE_COLUMNS], diag

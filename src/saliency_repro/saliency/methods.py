@@ -379,20 +379,30 @@ def ig_max_steps(cfg: dict[str, Any]) -> int:
 
 
 class DeepLift(ClassifierMethod):
+    """Captum's DeepLift (rescale rule at the modules Captum recognises: in a BERT classifier
+    only the pooler's tanh, :mod:`saliency_repro.saliency.deeplift`). Per text it also reports
+    how far the rescale multipliers are from the gradient (``deeplift_rescale_gap``; ~0 means
+    DEEPLIFT is INPUT×GRAD with a zero baseline) and the pre-activations of those modules."""
+
     @classmethod
     def setting_text(cls, cfg: dict[str, Any]) -> str:
-        return f"{setting(cfg, 'ig_baseline')} baseline"
+        return f"{setting(cfg, 'ig_baseline')} baseline; rescale rule at Captum's modules only (pooler tanh)"
 
     def attribute(self, batch: ClassifierBatch) -> Attribution:
+        import torch
         from captum.attr import DeepLift as CaptumDeepLift
+
+        from saliency_repro.saliency.deeplift import rescale_gap
 
         x = self.ctx.inputs(batch.input_ids)
         base = self.ctx.baseline(batch.input_ids, x) if self.ctx.ig_baseline == "pad" else None
+        args = (batch.input_ids, batch.attention_mask)
         attr = CaptumDeepLift(self.ctx.forward).attribute(
             x.clone().requires_grad_(True), baselines=base, target=batch.targets,
-            additional_forward_args=(batch.input_ids, batch.attention_mask),
+            additional_forward_args=args,
         )
-        return Attribution(self.ctx.reduce(attr, batch))
+        gap = rescale_gap(self.ctx.forward, x, torch.zeros_like(x) if base is None else base, args)
+        return Attribution(self.ctx.reduce(attr, batch), diagnostics=gap)
 
 
 class Lime(ClassifierMethod):
