@@ -133,3 +133,66 @@ def test_rescale_rule_and_gap_on_a_network_computed_by_hand():
                                np.abs(m - tangent).sum() / tangent.sum(), rtol=1e-5)
     np.testing.assert_allclose(gap["deeplift_max_abs_preactivation"][0], 3.0, rtol=1e-6)
     np.testing.assert_allclose(gap["deeplift_mean_abs_preactivation"][0], 1.625, rtol=1e-6)
+
+
+def _gelu(v):
+    from math import erf, sqrt
+
+    return np.array([0.5 * t * (1 + erf(t / sqrt(2))) for t in np.atleast_1d(v)])
+
+
+def test_gelu_option_against_a_reference_on_a_small_network():
+    """deeplift_rules: gelu rescales GELU as Captum rescales tanh: on y = w2 . gelu(W1 x + b1)
+    DeepLift = (x - x0) * W1^T (w2 * m), m = (gelu z - gelu z0) / (z - z0); with the default
+    (authors') rules GELU passes as linear and DeepLift = (x - x0) * W1^T (w2 * gelu'(z))."""
+    from captum.attr import DeepLift
+    from transformers.activations import GELUActivation
+
+    from saliency_repro.saliency.deeplift import rescale_rules
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), GELUActivation(), torch.nn.Linear(2, 1, bias=False))
+    W1, b1, w2 = np.array([[2.0, -1.0], [0.5, 1.5]]), np.array([0.25, -0.5]), np.array([1.0, -2.0])
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor(W1))
+        net[0].bias.copy_(torch.tensor(b1))
+        net[2].weight.copy_(torch.tensor(w2[None, :]))
+    xv = np.array([-1.0, 0.5])
+    x, x0 = torch.tensor([xv], dtype=torch.float32), torch.zeros(1, 2)
+    z, z0 = W1 @ xv + b1, b1                     # (-2.25, 0.75) and (0.25, -0.5)
+    m = (_gelu(z) - _gelu(z0)) / (z - z0)
+    h = 1e-5
+    tangent = (_gelu(z + h) - _gelu(z - h)) / (2 * h)
+    with rescale_rules("gelu"):
+        assert [n for n, _ in rescaled_modules(net)] == ["1"]
+        got = DeepLift(net).attribute(x.clone().requires_grad_(True), baselines=x0).detach().numpy()[0]
+        gap = rescale_gap(net, x, x0)["deeplift_rescale_gap"][0]
+    np.testing.assert_allclose(got, xv * (W1.T @ (w2 * m)), rtol=1e-4)
+    np.testing.assert_allclose(gap, np.abs(m - tangent).sum() / np.abs(tangent).sum(), rtol=1e-3)
+    assert rescaled_modules(net) == []            # the table is restored after the block
+    plain = DeepLift(net).attribute(x.clone().requires_grad_(True), baselines=x0).detach().numpy()[0]
+    np.testing.assert_allclose(plain, xv * (W1.T @ (w2 * tangent)), rtol=1e-4)
+
+
+def test_gelu_option_changes_deeplift_on_bert_and_is_stated():
+    from saliency_repro.saliency.settings import saliency_settings_note
+    from saliency_repro.saliency.tables import method_table
+
+    model = tiny_bert(pooler_std=0.002)          # linear pooler: captum rules = INPUT×GRAD
+    with torch.no_grad():                        # GELU inputs of order 1 (trained-model scale)
+        for layer in model.bert.encoder.layer:
+            layer.intermediate.dense.weight.normal_(0.0, 0.5)
+    ixg, _ = scores(model, "input_x_grad")
+    dl_captum, _ = scores(model, "deeplift")
+    assert rel_diff(dl_captum, ixg) < 1e-2
+    gen = torch.Generator().manual_seed(1)
+    ids = torch.randint(5, 60, (3, 12), generator=gen)
+    ids[:, 0] = 2
+    cfg = {"input_space": "embedding_output", "deeplift_rules": "gelu"}
+    ctx = ClassifierContext(model, None, cfg)
+    batch = ClassifierBatch(ids, torch.ones_like(ids), [0, 1, 2], ["a", "b", "c"], [[], [], []])
+    att = make_attributor("deeplift", CLASSIFICATION, ctx).attribute(batch)
+    assert rel_diff(np.stack(att.scores), ixg) > 0.01
+    assert min(att.diagnostics["deeplift_rescale_gap"]) > 0.01   # GELU units now count
+    assert "deeplift_rules: gelu" in saliency_settings_note({"methods": ["deeplift"], **cfg})
+    assert "every GELU" in method_table(["deeplift"], cfg).loc[0, "Setting"]
+    assert "DEEPLIFT" not in saliency_settings_note({"methods": ["deeplift"]})  # authors' default

@@ -26,13 +26,49 @@ coincidence itself).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-#: the elementwise modules of Captum's table, whose multiplier :func:`rescale_gap` compares
-ELEMENTWISE = ("ReLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Softplus")
+#: the elementwise modules of Captum's table (and GELU, with ``deeplift_rules: gelu``), whose
+#: multiplier :func:`rescale_gap` compares
+ELEMENTWISE = ("ReLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Softplus", "GELU", "GELUActivation")
+
+
+@contextlib.contextmanager
+def rescale_rules(rules: str = "captum") -> Iterator[None]:
+    """Captum's DeepLift with the rescale rule at the modules ``rules`` names.
+
+    ``captum``: Captum's own table, unchanged (the authors'). ``gelu``: also ``nn.GELU`` and
+    ``transformers``' ``GELUActivation`` (elementwise, so Captum's generic rescale multiplier
+    ``(f(z) - f(z0)) / (z - z0)`` applies as it does to tanh). Captum keeps its table in a
+    module-level dict keyed by exact type; the entries are added for the duration of the
+    ``with`` block only and removed afterwards."""
+    if rules == "captum":
+        yield
+        return
+    if rules != "gelu":
+        raise ValueError(f"config key 'saliency.deeplift_rules' must be 'captum' or 'gelu', got {rules!r}")
+    import torch
+    from captum.attr._core import deep_lift
+
+    types = [torch.nn.GELU]
+    try:
+        from transformers.activations import GELUActivation
+
+        types.append(GELUActivation)
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        pass
+    added = [t for t in types if t not in deep_lift.SUPPORTED_NON_LINEAR]
+    for t in added:
+        deep_lift.SUPPORTED_NON_LINEAR[t] = deep_lift.nonlinear
+    try:
+        yield
+    finally:
+        for t in added:
+            deep_lift.SUPPORTED_NON_LINEAR.pop(t, None)
 
 
 def rescaled_modules(model: Any) -> list[tuple[str, Any]]:

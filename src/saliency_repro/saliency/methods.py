@@ -386,22 +386,25 @@ class DeepLift(ClassifierMethod):
 
     @classmethod
     def setting_text(cls, cfg: dict[str, Any]) -> str:
-        return f"{setting(cfg, 'ig_baseline')} baseline; rescale rule at Captum's modules only (pooler tanh)"
+        where = ("Captum's modules only (pooler tanh)" if setting(cfg, "deeplift_rules") == "captum"
+                 else "Captum's modules and every GELU (deeplift_rules: gelu, not the authors')")
+        return f"{setting(cfg, 'ig_baseline')} baseline; rescale rule at {where}"
 
     def attribute(self, batch: ClassifierBatch) -> Attribution:
         import torch
         from captum.attr import DeepLift as CaptumDeepLift
 
-        from saliency_repro.saliency.deeplift import rescale_gap
+        from saliency_repro.saliency.deeplift import rescale_gap, rescale_rules
 
         x = self.ctx.inputs(batch.input_ids)
         base = self.ctx.baseline(batch.input_ids, x) if self.ctx.ig_baseline == "pad" else None
         args = (batch.input_ids, batch.attention_mask)
-        attr = CaptumDeepLift(self.ctx.forward).attribute(
-            x.clone().requires_grad_(True), baselines=base, target=batch.targets,
-            additional_forward_args=args,
-        )
-        gap = rescale_gap(self.ctx.forward, x, torch.zeros_like(x) if base is None else base, args)
+        with rescale_rules(setting(self.ctx.cfg, "deeplift_rules")):
+            attr = CaptumDeepLift(self.ctx.forward).attribute(
+                x.clone().requires_grad_(True), baselines=base, target=batch.targets,
+                additional_forward_args=args,
+            )
+            gap = rescale_gap(self.ctx.forward, x, torch.zeros_like(x) if base is None else base, args)
         return Attribution(self.ctx.reduce(attr, batch), diagnostics=gap)
 
 
