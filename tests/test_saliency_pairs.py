@@ -95,3 +95,41 @@ def test_table1_beside_the_printed_table(tmp_path):
     md = (tmp_path / "t1.md").read_text()
     assert "printed Table 1" in md and "top-2, not 40" in md
     assert np.isfinite(csv.drop(columns=["source", "method"]).to_numpy(dtype=float)).all()
+
+
+def test_attribute_step_writes_the_pair_and_deeplift_diagnostics(tmp_path, caplog):
+    """The attribute rule's diagnostics hold the method pairs at the dataset's k grid and
+    DeepLift's rescale gap; with a linear-range pooler DEEPLIFT and INPUT×GRAD coincide and the
+    step warns."""
+    import logging
+
+    torch = pytest.importorskip("torch")
+    from saliency_repro.classify.model import build_classifier
+    from saliency_repro.saliency.steps import attribute_step
+
+    texts = ["the film was brilliant and the cast was superb", "a dull boring plot with bad acting",
+             "stock markets fell as the bank raised rates again today"]
+    torch.manual_seed(0)
+    model, tok = build_classifier({"type": "scratch", "hidden_size": 16, "num_layers": 1, "num_heads": 2,
+                                   "intermediate_size": 32, "vocab_size": 120}, ["neg", "pos"], 32,
+                                  train_texts=texts * 3)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".bias"):
+                p.normal_(0.0, 0.1)
+        model.bert.pooler.dense.weight.normal_(0.0, 1e-3)   # |z| tiny: tanh is linear there
+    model.save_pretrained(tmp_path / "model")
+    tok.save_pretrained(tmp_path / "model")
+    pd.DataFrame({"id": ["a", "b", "c"], "text": texts, "label": [1, 0, 1], "pred": [1, 0, 0]}).to_parquet(
+        tmp_path / "samples.parquet")
+    cfg = {"methods": ["vanilla_gradient", "input_x_grad", "deeplift"], "batch_size": 2}
+    with caplog.at_level(logging.WARNING):
+        attribute_step(str(tmp_path / "samples.parquet"), str(tmp_path / "model"), str(tmp_path / "ws.parquet"),
+                       str(tmp_path / "diagnostics.json"), cfg, 32, 13, "cpu", ks=[2, 3])
+    diag = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert [(r["method_a"], r["method_b"]) for r in diag[KEY]] == [
+        ("vanilla_gradient", "input_x_grad"), ("vanilla_gradient", "deeplift"), ("input_x_grad", "deeplift")]
+    assert set(diag[KEY][0]["identical_display_rate_by_k"]) == {"2", "3"}
+    assert diag["deeplift"]["deeplift_rescale_gap_max"] < 1e-3
+    assert ("input_x_grad", "deeplift") in coinciding_pairs(tmp_path / "diagnostics.json")
+    assert "Coinciding methods: INPUT×GRAD and DEEPLIFT" in caplog.text
