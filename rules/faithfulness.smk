@@ -9,6 +9,7 @@
 #                          metric_agreement_tau_{dataset} (Kendall tau vs each crowd, bootstrap
 #                          CI over samples), faithfulness_claims_{dataset} (the Q2 claims)
 
+# captions state the dataset's own k grid (datasets.<name>.saliency.k, else saliency.k)
 from saliency_repro.faithfulness.steps import faithfulness_note  # noqa: E402
 
 FAITH = f"{R}/faithfulness"
@@ -16,11 +17,6 @@ FAITH_CFG = config["faithfulness"]
 _FAITH_MODEL = config["classifier"]["model"]
 FAITH_MODEL_LABEL = (_FAITH_MODEL.get("name_or_path", "pretrained") if _FAITH_MODEL["type"] == "pretrained"
                      else f"BERT from scratch, {_FAITH_MODEL.get('num_layers', 2)} layers")
-
-
-def faith_note(dataset):
-    """The faithfulness settings of a dataset's captions, with the dataset's own k grid."""
-    return faithfulness_note(FAITH_CFG, display_k(dataset), display_size_key(dataset, "k"), SALIENCY_NOTE)
 
 
 for _ds in CLASSIFICATION:
@@ -83,7 +79,7 @@ rule faithfulness_table:
             f"word scores vs the leave-one-out probability drop (tau_loo_n: samples where it is "
             f"defined); deletion (lower) and insertion (higher) AUC"
             + ("; AUPRC and token F1 against the planted cue words" if has_ground_truth(w.dataset) else "")
-            + f". {faith_note(w.dataset)}")),
+            + f". {faithfulness_note(FAITH_CFG, display_k(w.dataset), display_size_key(w.dataset, 'k'), SALIENCY_NOTE)}")),
     log:
         f"{R}/logs/faithfulness_table/{{dataset}}.log",
     conda:
@@ -123,7 +119,8 @@ rule faithfulness_compare:
                    if paper_ref(w.dataset, "crowd_scores") == "lu2024/table3" else "")
                 + f"Human s_j (%, equation (2)) from each crowd source; the automated metrics of this "
                 f"run (mean over the correctly classified samples; ↑/↓ = higher/lower is better; "
-                f"ranks in that direction, RANDOM included). {faith_note(w.dataset)}"),
+                f"ranks in that direction, RANDOM included). "
+                f"{faithfulness_note(FAITH_CFG, display_k(w.dataset), display_size_key(w.dataset, 'k'), SALIENCY_NOTE)}"),
             "agreement": crowd_caption(
                 f"Kendall tau-b between each automated metric's method ranking (oriented: larger = "
                 f"better) and each crowd's ranking by s_j, {w.dataset}; "
