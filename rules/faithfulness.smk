@@ -9,19 +9,15 @@
 #                          metric_agreement_tau_{dataset} (Kendall tau vs each crowd, bootstrap
 #                          CI over samples), faithfulness_claims_{dataset} (the Q2 claims)
 
+# captions state the dataset's own k grid (datasets.<name>.saliency.k, else saliency.k)
+from saliency_repro.faithfulness.steps import faithfulness_note  # noqa: E402
+
 FAITH = f"{R}/faithfulness"
 FAITH_CFG = config["faithfulness"]
 _FAITH_MODEL = config["classifier"]["model"]
 FAITH_MODEL_LABEL = (_FAITH_MODEL.get("name_or_path", "pretrained") if _FAITH_MODEL["type"] == "pretrained"
                      else f"BERT from scratch, {_FAITH_MODEL.get('num_layers', 2)} layers")
-FAITH_NOTE = (
-    f"Words {'removed' if FAITH_CFG['perturbation'] == 'remove' else 'replaced by [MASK]'} "
-    f"(all their pieces; the rest keeps its order); AOPC = mean over the bins "
-    f"{', '.join(f'{b:g}' for b in FAITH_CFG['bins'])} % of the words (ERASER's scorer); k grid "
-    f"{', '.join(str(k) for k in config['saliency']['k'])} words; curves over "
-    f"{'every k' if FAITH_CFG['curve_points'] is None else str(FAITH_CFG['curve_points']) + ' fractions'}; "
-    f"probability of the explained class. {SALIENCY_NOTE}"
-)
+
 
 for _ds in CLASSIFICATION:
     _register("faithfulness_metrics", "table", "faithfulness_table", _ds,
@@ -83,7 +79,7 @@ rule faithfulness_table:
             f"word scores vs the leave-one-out probability drop (tau_loo_n: samples where it is "
             f"defined); deletion (lower) and insertion (higher) AUC"
             + ("; AUPRC and token F1 against the planted cue words" if has_ground_truth(w.dataset) else "")
-            + f". {FAITH_NOTE}")),
+            + f". {faithfulness_note(FAITH_CFG, display_k(w.dataset), display_size_key(w.dataset, 'k'), SALIENCY_NOTE)}")),
     log:
         f"{R}/logs/faithfulness_table/{{dataset}}.log",
     conda:
@@ -123,11 +119,12 @@ rule faithfulness_compare:
                    if paper_ref(w.dataset, "crowd_scores") == "lu2024/table3" else "")
                 + f"Human s_j (%, equation (2)) from each crowd source; the automated metrics of this "
                 f"run (mean over the correctly classified samples; ↑/↓ = higher/lower is better; "
-                f"ranks in that direction, RANDOM included). {FAITH_NOTE}"),
+                f"ranks in that direction, RANDOM included). "
+                f"{faithfulness_note(FAITH_CFG, display_k(w.dataset), display_size_key(w.dataset, 'k'), SALIENCY_NOTE)}"),
             "agreement": crowd_caption(
                 f"Kendall tau-b between each automated metric's method ranking (oriented: larger = "
                 f"better) and each crowd's ranking by s_j, {w.dataset}; "
-                f"{100 * FAITH_CFG['ci_level']:g}% percentile bootstrap CI over samples "
+                f"{100 * FAITH_CFG['ci_level']:g}% BCa bootstrap CI over samples (ci_method) "
                 f"({FAITH_CFG['bootstrap']} replicates; paired where both are on the same samples); "
                 f"p: test of tau = 0. Rows 'paper (printed)': the printed Table 5 columns vs the "
                 f"printed Ours, where shown."),

@@ -33,6 +33,8 @@ rule attribute:
         max_length=config["classifier"]["max_length"],
         seed=config["seed"],
         device=DEVICE,
+        k=lambda w: display_k(w.dataset),
+        rank_by=config["saliency"]["rank_by"],
     log:
         f"{R}/logs/attribute/{{dataset}}_{{sample_set}}.log",
     benchmark:
@@ -67,10 +69,15 @@ rule make_displays:
 rule saliency_overlap_table:
     input:
         word_scores=f"{R}/saliency/{{dataset}}/correct/word_scores.parquet",
+        diagnostics=f"{R}/saliency/{{dataset}}/correct/diagnostics.json",
     output:
         table_files(f"{F}/lu2024/method_overlap_{{dataset}}", LU_REPORT),
     params:
         kind="overlap",
+        # the printed Table 1 (IMDB) beside this run's: paper_refs.method_overlap, else for the
+        # dataset that reproduces the paper's IMDB tables
+        paper_ref=lambda w: paper_ref(w.dataset, "method_overlap", "lu2024/table1" if paper_ref(
+            w.dataset, "crowd_scores") == "lu2024/table3" else ""),
         k=lambda w: overlap_k(w.dataset),
         k_key=lambda w: display_size_key(w.dataset, "overlap_k"),
         rank_by=config["saliency"]["rank_by"],

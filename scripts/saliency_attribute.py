@@ -10,5 +10,6 @@ from saliency_repro.saliency.steps import attribute_step  # noqa: E402
 attribute_step(
     snakemake.input.samples, snakemake.input.model, snakemake.output.word_scores,
     snakemake.output.diagnostics, snakemake.params.cfg, snakemake.params.max_length,
-    snakemake.params.seed, resolve_device(snakemake.params.device),
+    snakemake.params.seed, resolve_device(snakemake.params.device), snakemake.params.k,
+    snakemake.params.rank_by,
 )

@@ -105,3 +105,30 @@ def test_word_aggregation_per_method():
     assert word_aggregation_for("random", {"word_aggregation": "sum"}) == "first"
     with pytest.raises(ValueError, match="saliency.attention_word_aggregation"):
         word_aggregation_for("all_attention", {"attention_word_aggregation": "median"})
+
+
+def test_words_cut_counts_only_displayable_words_after_the_last_kept_one():
+    from saliency_repro.saliency.words import words_cut
+
+    # a TREC-style question: the trailing "?" is its own whitespace token, never shown
+    q = "What is the capital of France ?"
+    assert words_cut(q, 5) == (6, 0)       # last kept word "France": nothing was cut
+    assert words_cut(q, 3) == (6, 2)       # "of", "France" cut; "?" is no word
+    assert words_cut("-- a b !!", -1) == (2, 2)
+
+
+def test_truncated_fraction_ignores_punctuation_tokens_of_untruncated_texts():
+    """The issue's case: texts of at most 16 tokens, none cut by max_length, used to be reported
+    as having lost 14 % of their words (every trailing '?' counted as a cut word)."""
+    from types import SimpleNamespace
+
+    from saliency_repro.saliency.attribute import truncated_fraction
+
+    texts = ["How far is it from Denver to Aspen ?", "What county is Modesto , California in ?"]
+    # the words an encoding keeps: every non-punctuation whitespace word (nothing truncated)
+    encoded = [{"words": [SimpleNamespace(text_position=i) for i, w in enumerate(t.split())
+                          if any(c.isalnum() for c in w)]} for t in texts]
+    assert truncated_fraction(texts, encoded, 64) == 0.0
+    # the first text truncated after "from" (position 4): Denver, to, Aspen cut = 3 of 14 words
+    encoded[0]["words"] = encoded[0]["words"][:5]
+    assert truncated_fraction(texts, encoded, 8) == pytest.approx(3 / 14)

@@ -11,8 +11,9 @@ Rankings
 
 Agreement
     Kendall tau-b between a metric's values, oriented so that larger is better, and the human
-    s_j, over the methods both rank (at least three). Its CI is a percentile bootstrap over
-    samples: each replicate resamples the samples with replacement and recomputes every
+    s_j, over the methods both rank (at least three). Its CI is a BCa bootstrap interval over
+    samples (:func:`bca_interval` says why not the percentile one): each replicate resamples
+    the samples with replacement and recomputes every
     method's metric mean and every crowd's s_j (with equation (2)'s weights recomputed).
     Rankers evaluated on the same set of sample ids (the pipeline's metrics and a simulated
     crowd on the same correctly classified samples) are resampled *together* (one draw per
@@ -49,7 +50,8 @@ GRADIENT_METHODS = ("vanilla_gradient", "input_x_grad", "integrated_gradients", 
 VALUE_COLUMNS = ["origin", "metric", "label", "crowd_source", "higher_is_better", "method", "value",
                  "rank", "rank_ci_low", "rank_ci_high", "n_methods", "n_samples"]
 AGREEMENT_COLUMNS = ["human", "metric", "label", "higher_is_better", "n_methods", "tau", "ci_low",
-                     "ci_high", "p_value", "n_boot", "bootstrap", "n_samples_metric", "n_samples_human"]
+                     "ci_high", "p_value", "n_boot", "bootstrap", "n_samples_metric", "n_samples_human",
+                     "ci_method"]
 MIN_METHODS = 3
 
 
@@ -170,6 +172,74 @@ def percentile_ci(x: np.ndarray, level: float) -> tuple[float, float]:
     return float(np.percentile(x, lo)), float(np.percentile(x, hi))
 
 
+def loo_index(n: int) -> np.ndarray:
+    """``[n, n - 1]``: row i holds every sample index but i (jackknife replicates)."""
+    full = np.arange(n)
+    return np.stack([np.delete(full, i) for i in range(n)]) if n > 1 else np.zeros((n, 0), int)
+
+
+def bca_interval(estimate: float, replicates: np.ndarray, jackknife: Sequence[np.ndarray],
+                 level: float, bounds: tuple[float, float] = (-1.0, 1.0)) -> tuple[float, float, str]:
+    """Bias-corrected and accelerated bootstrap interval (Efron 1987; Efron & Tibshirani 1993,
+    section 14.3), with a jackknife fallback where it degenerates, and which one was used.
+
+    Why not the percentile interval: Kendall's tau between two rankings of a few methods is
+    bounded and discrete, and resampling the samples adds noise to every method's value, so
+    near-tied methods swap in most replicates and the replicates pile up *below* the estimate
+    (an estimate of 0.93 got a percentile interval of [0.14, 0.86]). BCa corrects that bias:
+
+    * z0 = Phi^-1(p0), p0 = (#{replicates < estimate} + #{replicates == estimate} / 2) / B (ties
+      at a discrete estimate counted half), clipped to [1 / 2B, 1 - 1 / 2B];
+    * a = sum U^3 / (6 (sum U^2)^(3/2)) over the jackknife values of every independently
+      resampled group (``jackknife``: one array per group, leave-one-sample-out values), with
+      U = mean - value (0 when every jackknife value is the same);
+    * the limits are the replicates' quantiles (numpy's linear interpolation) at
+      Phi(z0 + (z0 + z) / (1 - a (z0 + z))) for z = Phi^-1((1 -/+ level) / 2).
+
+    With an estimate at the edge of a discrete replicate distribution BCa can collapse to a
+    point or miss the estimate; then the jackknife interval estimate +/- z * se_J is used
+    (se_J^2 = sum over groups of (n - 1) / n * sum (value - mean)^2), clipped to ``bounds``
+    (``jackknife (BCa degenerate)``), and where that has no width either, the BCa interval
+    widened to reach the estimate (``BCa, widened to the estimate``). Otherwise ``BCa``.
+    NaN replicates are dropped; none left gives NaN."""
+    from scipy.stats import norm
+
+    reps = np.asarray(replicates, dtype=float)
+    reps = reps[~np.isnan(reps)]
+    if reps.size == 0 or np.isnan(estimate):
+        return float("nan"), float("nan"), "BCa"
+    b = reps.size
+    p0 = (np.sum(reps < estimate) + 0.5 * np.sum(reps == estimate)) / b
+    z0 = float(norm.ppf(np.clip(p0, 0.5 / b, 1 - 0.5 / b)))
+    groups = [j[~np.isnan(j)] for j in (np.asarray(g, dtype=float) for g in jackknife)]
+    num = sum(float(np.sum((g.mean() - g) ** 3)) for g in groups if g.size)
+    den = sum(float(np.sum((g.mean() - g) ** 2)) for g in groups if g.size)
+    a = num / (6.0 * den ** 1.5) if den > 0 else 0.0
+    zs = norm.ppf([(1 - level) / 2, (1 + level) / 2])
+    lo, hi = (float(np.quantile(reps, norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z))))) for z in zs)
+    if lo <= estimate <= hi and (lo < hi or reps.min() == reps.max()):
+        return lo, hi, "BCa"
+    se = float(np.sqrt(sum((g.size - 1) / g.size * np.sum((g - g.mean()) ** 2) for g in groups if g.size)))
+    if se > 0:
+        return (float(max(bounds[0], estimate + zs[0] * se)), float(min(bounds[1], estimate + zs[1] * se)),
+                "jackknife (BCa degenerate)")
+    return min(lo, estimate), max(hi, estimate), "BCa, widened to the estimate"
+
+
+def _tau_jackknife(other: Ranker, h: Ranker, sel: np.ndarray, paired: bool) -> list[np.ndarray]:
+    """Leave-one-sample-out taus: one group when both rankers are resampled together, else one
+    group per ranker (the other held at its point values)."""
+    x_point = oriented(other.point[sel], other.higher_is_better)
+    if paired:
+        idx = loo_index(len(other.sample_ids))
+        return [kendall_tau_b(oriented(other.replicate(idx)[:, sel], other.higher_is_better),
+                              h.replicate(idx)[:, sel])]
+    jo = oriented(other.replicate(loo_index(len(other.sample_ids)))[:, sel], other.higher_is_better)
+    jh = h.replicate(loo_index(len(h.sample_ids)))[:, sel]
+    return [kendall_tau_b(jo, np.broadcast_to(h.point[sel], jo.shape)),
+            kendall_tau_b(np.broadcast_to(x_point, jh.shape), jh)]
+
+
 def compare(per_sample: pd.DataFrame, aggregates: Mapping[str, pd.DataFrame], settings: CompareSettings,
             seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Method values with ranks and rank CIs (``VALUE_COLUMNS``) and the agreement of every
@@ -217,14 +287,15 @@ def compare(per_sample: pd.DataFrame, aggregates: Mapping[str, pd.DataFrame], se
                 warnings.simplefilter("ignore")
                 p = float(kendalltau(x, h.point[sel]).pvalue) if not np.isnan(tau) else float("nan")
             reps = kendall_tau_b(oriented(boot[o_i][:, sel], other.higher_is_better), boot[h_i][:, sel])
-            lo, hi = percentile_ci(reps, settings.level)
+            paired = groups[o_i] == groups[h_i]
+            lo, hi, how = bca_interval(tau, reps, _tau_jackknife(other, h, sel, paired), settings.level)
             agreement.append({
                 "human": h.crowd_source, "metric": other.metric if other.kind == "metric" else f"{HUMAN}:{other.crowd_source}",
                 "label": other.label, "higher_is_better": other.higher_is_better,
                 "n_methods": int(sel.sum()), "tau": tau, "ci_low": lo, "ci_high": hi, "p_value": p,
                 "n_boot": int((~np.isnan(reps)).sum()),
-                "bootstrap": "paired" if groups[o_i] == groups[h_i] else "independent",
-                "n_samples_metric": other.n_samples, "n_samples_human": h.n_samples})
+                "bootstrap": "paired" if paired else "independent",
+                "n_samples_metric": other.n_samples, "n_samples_human": h.n_samples, "ci_method": how})
     return values, pd.DataFrame(agreement, columns=AGREEMENT_COLUMNS)
 
 
@@ -445,7 +516,7 @@ def q2_claims(dataset: str, crowd_source: str, values: pd.DataFrame, agreement: 
     if not agr.empty:
         listing = ", ".join(f"{r.metric} {r.tau:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in agr.itertuples())
         best, worst = agr.loc[agr["tau"].idxmax()], agr.loc[agr["tau"].idxmin()]
-        test = f"Kendall tau-b over methods, {pct} percentile bootstrap CI over samples: {listing}"
+        test = f"Kendall tau-b over methods, {pct} BCa bootstrap CI over samples: {listing}"
         rows.append(_claim(
             **base, claim_id="q2_some_agree",
             claim="some automated metrics rank the methods as people do",

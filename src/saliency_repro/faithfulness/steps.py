@@ -16,6 +16,20 @@ from saliency_repro.reporting import save_figure, write_table
 LOG = logging.getLogger(__name__)
 
 
+def faithfulness_note(cfg: Mapping[str, Any], ks: Sequence[int], k_key: str, saliency_note: str = "") -> str:
+    """The faithfulness settings every faithfulness / Table 5 caption states.
+
+    ``ks`` is the dataset's own display grid (``datasets.<name>.saliency.k`` when set, else
+    ``saliency.k``; ``k_key`` says which), the grid its per-k columns use: a caption that
+    printed the global grid beside columns of the dataset's grid said something false."""
+    how = "removed" if cfg["perturbation"] == "remove" else "replaced by [MASK]"
+    curves = "every k" if cfg.get("curve_points") is None else f"{cfg['curve_points']} fractions"
+    return (f"Words {how} (all their pieces; the rest keeps its order); AOPC = mean over the bins "
+            f"{', '.join(f'{b:g}' for b in cfg['bins'])} % of the words (ERASER's scorer); k grid "
+            f"{', '.join(str(k) for k in ks)} words ({k_key}); curves over {curves}; probability "
+            f"of the explained class. {saliency_note}").strip()
+
+
 def sample_inputs(samples: pd.DataFrame, word_scores: pd.DataFrame, tokenizer, max_length: int,
                   explained_class: str) -> list:
     """:class:`~saliency_repro.faithfulness.metrics.SampleInput` of every sample: the same

@@ -28,7 +28,7 @@ import pandas as pd
 
 from saliency_repro.saliency.display import displays_for_sample
 from saliency_repro.saliency.settings import setting, word_aggregation_for
-from saliency_repro.saliency.words import Word, detect_scheme, group_pieces
+from saliency_repro.saliency.words import Word, detect_scheme, group_pieces, words_cut
 
 LOG = logging.getLogger(__name__)
 
@@ -57,11 +57,13 @@ def encode_samples(tokenizer, texts: Sequence[str], max_length: int) -> list[dic
 
 
 def truncated_fraction(texts: Sequence[str], encoded: Sequence[dict[str, Any]], max_length: int) -> float:
-    """Fraction of the texts' whitespace words that lie beyond the ``max_length`` truncation
-    (never attributed, never shown); warns naming ``classifier.max_length`` above 10 %."""
-    total = sum(len(t.split()) for t in texts)
-    seen = sum(max((w.text_position for w in e["words"]), default=-1) + 1 for e in encoded)
-    fraction = 0.0 if total == 0 else max(0.0, 1.0 - seen / total)
+    """Fraction of the texts' displayable words that lie beyond the ``max_length`` truncation
+    (never attributed, never shown; :func:`~saliency_repro.saliency.words.words_cut`); warns
+    naming ``classifier.max_length`` above 10 %."""
+    counts = [words_cut(t, max((w.text_position for w in e["words"]), default=-1))
+              for t, e in zip(texts, encoded, strict=True)]
+    total, cut = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    fraction = 0.0 if total == 0 else cut / total
     if fraction > 0.10:
         LOG.warning("config key 'classifier.max_length': %d tokens cut %.0f%% of the words of these "
                     "texts; the cut words are never scored or shown", max_length, 100 * fraction)
@@ -181,6 +183,10 @@ def attribute_samples(
         diag["ig_convergence_delta"] = ig_summary(ids, extra)
         LOG.info("IG convergence delta: mean |delta| %.4g, max %.4g",
                  diag["ig_convergence_delta"]["mean_abs"], diag["ig_convergence_delta"]["max_abs"])
+    if "deeplift_rescale_gap" in extra:  # why DEEPLIFT may equal INPUT×GRAD (saliency.deeplift)
+        from saliency_repro.saliency.deeplift import summarize
+        diag["deeplift"] = summarize({k: [v[i] for i in range(len(ids))] for k, v in extra.items()
+                                      if k.startswith("deeplift_")})
     rows = [_word_rows(ids[i], m, encoded[i]["words"], word_scores[(i, m)])
             for i in range(len(ids)) for m in methods]
     return pd.concat(rows, ignore_index=True)[WORD_SCORE_COLUMNS], diag

@@ -379,20 +379,33 @@ def ig_max_steps(cfg: dict[str, Any]) -> int:
 
 
 class DeepLift(ClassifierMethod):
+    """Captum's DeepLift (rescale rule at the modules Captum recognises: in a BERT classifier
+    only the pooler's tanh, :mod:`saliency_repro.saliency.deeplift`). Per text it also reports
+    how far the rescale multipliers are from the gradient (``deeplift_rescale_gap``; ~0 means
+    DEEPLIFT is INPUT×GRAD with a zero baseline) and the pre-activations of those modules."""
+
     @classmethod
     def setting_text(cls, cfg: dict[str, Any]) -> str:
-        return f"{setting(cfg, 'ig_baseline')} baseline"
+        where = ("Captum's modules only (pooler tanh)" if setting(cfg, "deeplift_rules") == "captum"
+                 else "Captum's modules and every GELU (deeplift_rules: gelu, not the authors')")
+        return f"{setting(cfg, 'ig_baseline')} baseline; rescale rule at {where}"
 
     def attribute(self, batch: ClassifierBatch) -> Attribution:
+        import torch
         from captum.attr import DeepLift as CaptumDeepLift
+
+        from saliency_repro.saliency.deeplift import rescale_gap, rescale_rules
 
         x = self.ctx.inputs(batch.input_ids)
         base = self.ctx.baseline(batch.input_ids, x) if self.ctx.ig_baseline == "pad" else None
-        attr = CaptumDeepLift(self.ctx.forward).attribute(
-            x.clone().requires_grad_(True), baselines=base, target=batch.targets,
-            additional_forward_args=(batch.input_ids, batch.attention_mask),
-        )
-        return Attribution(self.ctx.reduce(attr, batch))
+        args = (batch.input_ids, batch.attention_mask)
+        with rescale_rules(setting(self.ctx.cfg, "deeplift_rules")):
+            attr = CaptumDeepLift(self.ctx.forward).attribute(
+                x.clone().requires_grad_(True), baselines=base, target=batch.targets,
+                additional_forward_args=args,
+            )
+            gap = rescale_gap(self.ctx.forward, x, torch.zeros_like(x) if base is None else base, args)
+        return Attribution(self.ctx.reduce(attr, batch), diagnostics=gap)
 
 
 class Lime(ClassifierMethod):

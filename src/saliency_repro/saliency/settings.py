@@ -15,6 +15,9 @@ table built on the scores must state them (:func:`saliency_settings_note`):
 * ``explained_class``: ``predicted`` (default: the label the model gave, the ``pred`` column
   of the samples) or ``true`` (the gold label). It matters only on misclassified samples.
 * how word pieces become a word (:func:`word_aggregation_for`).
+* ``deeplift_rules``: ``captum`` (default, the authors': Captum's DeepLift rescales only the
+  modules it recognises, in BERT the pooler's tanh) or ``gelu`` (also every GELU activation;
+  a deviation, stated in the captions; :mod:`saliency_repro.saliency.deeplift`).
 
 This module has no heavy imports, so the rule files can call it while the DAG is built.
 """
@@ -29,6 +32,7 @@ LIME_VARIANTS = ("authors", "token_embedding")
 EXPLAINED_CLASSES = ("predicted", "true")
 AGGREGATIONS = ("sum", "mean", "first", "max_abs")
 IG_BASELINES = ("zero", "pad")
+DEEPLIFT_RULES = ("captum", "gelu")
 
 #: Schema defaults of the settings read here (``schemas/config.schema.yaml``, ``saliency:``).
 DEFAULTS: dict[str, str] = {
@@ -38,6 +42,7 @@ DEFAULTS: dict[str, str] = {
     "word_aggregation": "sum",
     "attention_word_aggregation": "first",
     "ig_baseline": "zero",
+    "deeplift_rules": "captum",
 }
 _CHOICES = {
     "input_space": INPUT_SPACES,
@@ -46,6 +51,7 @@ _CHOICES = {
     "word_aggregation": AGGREGATIONS,
     "attention_word_aggregation": AGGREGATIONS,
     "ig_baseline": IG_BASELINES,
+    "deeplift_rules": DEEPLIFT_RULES,
 }
 
 
@@ -167,6 +173,8 @@ def saliency_settings_note(cfg: Mapping[str, Any] | None) -> str:
         words.append(f"{AGGREGATION_PHRASE[setting(cfg, 'word_aggregation')]} ({who})")
     if methods & attention_methods():
         words.append(f"{AGGREGATION_PHRASE[setting(cfg, 'attention_word_aggregation')]} (attention)")
+    if "deeplift" in methods and setting(cfg, "deeplift_rules") != "captum":
+        parts.append("DEEPLIFT: rescale rule also at GELU (deeplift_rules: gelu, not the authors')")
     if "random" in methods:
         words.append("one draw per word (RANDOM)")
     parts.append("word score: " + ", ".join(words))

@@ -7,22 +7,32 @@ from typing import Any
 
 import pandas as pd
 
-from saliency_repro.io import write_json, write_parquet
+from saliency_repro.io import read_json, write_json, write_parquet
 from saliency_repro.reporting import save_figure, write_table
 
 LOG = logging.getLogger(__name__)
 
 
 def attribute_step(samples: str, model_dir: str, out: str, diagnostics: str, cfg: dict[str, Any],
-                   max_length: int, seed: int, device: str) -> None:
-    """``attribute``: load the model once, score every sample with every method."""
+                   max_length: int, seed: int, device: str, ks: list[int] | None = None,
+                   rank_by: str = "score") -> None:
+    """``attribute``: load the model once, score every sample with every method.
+
+    The diagnostics also hold the method-pair diagnostic at the dataset's display sizes ``ks``
+    (:mod:`saliency_repro.saliency.pairs`): a pair of methods that coincide is logged as a
+    warning, since every crowd table would then compare one method with itself."""
     from saliency_repro.classify.model import load_classifier
     from saliency_repro.saliency.attribute import attribute_samples
+    from saliency_repro.saliency.pairs import KEY, coincidence_note, method_pair_diagnostic
 
     df = pd.read_parquet(samples)
     # SDPA attention: the attention methods switch to eager for their own pass only
     model, tokenizer = load_classifier(model_dir, device, eager_attention=False)
     ws, diag = attribute_samples(model, tokenizer, df, cfg, max_length, seed=seed, device=device)
+    diag[KEY] = method_pair_diagnostic(ws, list(ks or cfg.get("k") or [5]), rank_by)
+    note = coincidence_note(diag)
+    if note:
+        LOG.warning("%s (%s)", note, diagnostics)
     write_parquet(ws, out)
     write_json(diagnostics, diag)
 
@@ -55,9 +65,18 @@ def warn_k_beyond_texts(word_scores: pd.DataFrame, k: int, key: str) -> int:
 
 
 def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str,
-                 k_key: str = "saliency.overlap_k") -> None:
-    """``method_overlap`` (Table 1) over the correctly classified evaluation samples."""
-    from saliency_repro.saliency.tables import overlap_table
+                 k_key: str = "saliency.overlap_k", diagnostics: str | None = None,
+                 paper_ref: str = "") -> None:
+    """``method_overlap`` (Table 1) over the correctly classified evaluation samples.
+
+    ``diagnostics``: the attribute rule's diagnostics of these samples; every pair of methods
+    that coincides there (:func:`saliency_repro.saliency.pairs.coinciding_pairs`) is named in
+    the caption with its numbers. ``paper_ref`` (``lu2024/table1``): the printed Table 1 is
+    stacked under this run's, with the difference (:func:`~saliency_repro.saliency.tables.
+    overlap_vs_paper`)."""
+    from saliency_repro.saliency.pairs import KEY, coincidence_note, method_pair_diagnostic
+    from saliency_repro.saliency.paper_values import BY_REF, TABLE1_K, TABLE1_SAMPLES
+    from saliency_repro.saliency.tables import overlap_table, overlap_vs_paper
 
     ws = pd.read_parquet(word_scores)
     short = warn_k_beyond_texts(ws, k, k_key)
@@ -65,9 +84,22 @@ def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str
     if short > n / 2:
         caption += (f" {short} of {n} samples have at most {k} words: their top-{k} is the whole "
                     f"text, where every pair of methods overlaps 100 % ({k_key}).")
+    if diagnostics is not None:
+        diag = read_json(diagnostics)
+        if KEY not in diag:  # diagnostics written before the pair diagnostic existed
+            diag[KEY] = method_pair_diagnostic(ws, [k], rank_by)
+        note = coincidence_note(diag)
+        if note:
+            caption += " " + note
     df = overlap_table(ws, k, rank_by)
     if df.empty or len(df.columns) == 1:
         df = pd.DataFrame({"method": ["(no evaluation samples: no overlap computed)"]})
+    elif paper_ref in BY_REF:
+        df = overlap_vs_paper(df, BY_REF[paper_ref])
+        caption += (f" Rows 'paper': Lu et al.'s printed Table 1 ({paper_ref}: top-{TABLE1_K} words, "
+                    f"{TABLE1_SAMPLES} IMDB reviews, bert-base-uncased); rows 'this run - paper': the "
+                    f"difference in percentage points"
+                    + (f" (this run uses top-{k}, not {TABLE1_K})" if k != TABLE1_K else "") + ".")
     write_table(df, stem, caption, float_format="{:.1f}")
 
 

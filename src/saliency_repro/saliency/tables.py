@@ -19,7 +19,7 @@ from saliency_repro.saliency.settings import (
     word_aggregation_for,
 )
 
-__all__ = ["method_table", "overlap_table", "pick_figure_sample", "rationale_table",
+__all__ = ["method_table", "overlap_table", "overlap_vs_paper", "pick_figure_sample", "rationale_table",
            "saliency_settings_note", "top_sets", "top_words_figure"]
 
 
@@ -63,6 +63,30 @@ def overlap_table(word_scores: pd.DataFrame, k: int = 40, rank_by: str = "score"
     df = pd.DataFrame(mat, columns=names)
     df.insert(0, "method", names)
     return df
+
+
+def overlap_vs_paper(df: pd.DataFrame, printed: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """This run's Table 1 (:func:`overlap_table`) stacked over the printed one and their
+    difference, in the same columns: a ``source`` column says ``this run``, ``paper`` or
+    ``this run - paper`` (NaN where either side lacks the pair). Methods are this run's,
+    matched to the printed table by id; nothing is forced to agree."""
+    from saliency_repro.names import method_order
+
+    by_name = {paper_name(m): m for m in method_order()}
+    methods = [by_name.get(n, n) for n in df["method"]]
+    ours = df.set_index("method")
+    blocks = []
+    for source in ("this run", "paper", "this run - paper"):
+        rows = []
+        for a, name_a in zip(methods, df["method"], strict=True):
+            row: dict = {"source": source, "method": name_a}
+            for b, name_b in zip(methods, df["method"], strict=True):
+                paper = printed.get(a, {}).get(b, float("nan"))
+                run = float(ours.loc[name_a, name_b])
+                row[name_b] = {"this run": run, "paper": paper}.get(source, run - paper)
+            rows.append(row)
+        blocks.append(pd.DataFrame(rows))
+    return pd.concat(blocks, ignore_index=True)
 
 
 def method_table(methods: Sequence[str], cfg: dict | None = None) -> pd.DataFrame:

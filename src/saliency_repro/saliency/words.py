@@ -44,6 +44,16 @@ def is_punctuation(word: str) -> bool:
     return w not in KEPT_SYMBOLS and not any(c.isalnum() for c in w)
 
 
+def words_cut(text: str, last_seen: int) -> tuple[int, int]:
+    """``(words, cut)`` of one text: its displayable whitespace words (punctuation-only tokens
+    such as a TREC question's trailing ``?`` are never shown, so they do not count) and how
+    many of them lie after ``last_seen``, the ``text.split()`` index of the last word that the
+    ``classifier.max_length`` truncation kept (-1: none). A text that was not truncated keeps
+    its last displayable word, so nothing counts as cut."""
+    shown = [i for i, w in enumerate(text.split()) if not is_punctuation(w)]
+    return len(shown), sum(1 for i in shown if i > last_seen)
+
+
 def detect_scheme(pieces: Sequence[str]) -> str:
     """Guess the marker convention of a tokenizer from its pieces (or its vocabulary)."""
     has_sp = any(p.startswith(SP_MARK) for p in pieces)
