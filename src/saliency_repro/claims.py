@@ -77,6 +77,7 @@ from saliency_repro.crowd.stats import (
 )
 from saliency_repro.inference import FAILS, HOLDS, INCONCLUSIVE
 from saliency_repro.names import display_name, paper_name
+from saliency_repro.saliency.pairs import MIN_IDENTICAL
 
 CLAIM_COLUMNS = ["paper", "claim_id", "claim", "dataset", "crowd_source", "paper_says",
                  "statistic", "value", "ci_low", "ci_high", "min_detectable", "test", "family",
@@ -107,7 +108,8 @@ def _verdict(ok: bool) -> str:
 
 
 # ------------------------------------------------------------------------------ Lu et al.
-def coinciding_displays(aggregate: pd.DataFrame, min_identical: float = 0.95) -> list[tuple[str, str, float]]:
+def coinciding_displays(aggregate: pd.DataFrame, min_identical: float = MIN_IDENTICAL
+                        ) -> list[tuple[str, str, float]]:
     """Pairs of methods that showed the crowd the same display on at least ``min_identical``
     of the (sample, k) tasks both have, with that rate: for the crowd they are one method, and
     no claim may be decided between them by crowd noise (e.g. DEEPLIFT = INPUT×GRAD on a

@@ -41,6 +41,7 @@ README_BLOCKS = {
     "local-simulator-agnews": "paper_figures/local/lu2024/simulator_validation_agnews.md",
     "bench-attribution": "benchmarks/tables/attribution_cpu.md",
     "bench-batching": "benchmarks/tables/batching_cpu.md",
+    "bench-deeplift-pooler": "benchmarks/tables/deeplift_pooler_cpu.md",
 }
 
 
