@@ -10,6 +10,8 @@
 #   simulator_validation    simulated vs real crowd on the released (display, aggregate) pairs
 #   released_crowd_tables   target: Tables 3, 4, 7 and Figure 3 from the released labels only
 
+from saliency_repro.crowd.simulate import READER_KEYS  # noqa: E402
+
 # ------------------------------------------------------------------ artifact registry
 for _ds in CLASSIFICATION:
     _register("task_example", "figure", "crowd_task_example", _ds, ref="lu2024/figure1")
@@ -90,6 +92,32 @@ rule crowd_export:
         "../envs/crowd.yaml"
     script:
         "../scripts/crowd_export.py"
+
+
+# The simulated workers' reader, fitted once per dataset on its training split (not once per
+# crowd_answers / crowd_expert_check / simulator_validation job); only the crowd.simulated keys
+# it depends on are params, so an edit to a worker-population key reuses it.
+rule crowd_reader:
+    input:
+        train=f"{R}/data/{{dataset}}/train.parquet",
+    output:
+        reader=f"{CROWD}/{{dataset}}/reader/reader.pkl",
+        info=f"{CROWD}/{{dataset}}/reader/reader.pkl.json",
+    params:
+        label_names=crowd_label_names,
+        seed=lambda w: crowd_seed("reader", w.dataset),
+        reader=config_part(config["crowd"]["simulated"], *READER_KEYS),
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+    benchmark:
+        f"{R}/benchmarks/crowd_reader/{{dataset}}.tsv"
+    log:
+        f"{R}/logs/crowd_reader/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/crowd_reader.py"
 
 
 rule crowd_answers:
@@ -299,7 +327,7 @@ rule crowd_expert_check:
     input:
         tasks=f"{CROWD}/{{dataset}}/correct/design/tasks.parquet",
         aggregate=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
-        train=f"{R}/data/{{dataset}}/train.parquet",
+        reader=lambda w: crowd_reader_file(w.dataset),
     output:
         table_files(f"{LU}/expert_agreement_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:

@@ -327,6 +327,55 @@ def test_human_fitted_crowd_answers_the_design(tmp_path):
     assert experts.shape == (len(tasks), 2)
 
 
+@pytest.mark.parametrize("model", [FAST, WorkerModel()], ids=["human_fitted", "bag_of_words"])
+def test_a_saved_reader_answers_exactly_like_one_fitted_in_the_job(tmp_path, model):
+    """Rule crowd_reader fits the reader once and every crowd job loads it: the answers and
+    the experts must be those of a crowd whose reader was fitted in the job with the same
+    seed (what the jobs did before), to the last bit."""
+    from dataclasses import replace
+
+    from saliency_repro.crowd.design import assign_workers, build_tasks
+    from saliency_repro.crowd.simulate import (
+        READER_KEYS,
+        crowd_from_reader,
+        fit_crowd_reader,
+        load_reader,
+        save_reader,
+    )
+
+    samples, agg = _release(8)
+    displays = agg.drop(columns="task_id").assign(pred=agg["label"], shown_positions=[[0]] * len(agg))
+    tasks = build_tasks(displays)
+    assign = assign_workers(tasks, 3, 8, 1)
+    labels = ["negative", "positive"]
+    in_job = build_crowd(_train(), labels, model, 11)
+    save_reader(fit_crowd_reader(_train(), labels, model, 11), tmp_path / "r.pkl",
+                {"settings": {k: getattr(model, k) for k in READER_KEYS}, "label_names": labels})
+    loaded = crowd_from_reader(load_reader(tmp_path / "r.pkl", model, labels), model)
+    pd.testing.assert_frame_equal(in_job.simulate_answers(assign, tasks, 4),
+                                  loaded.simulate_answers(assign, tasks, 4))
+    np.testing.assert_array_equal(in_job.independent(tasks["display"], 2, 9, experts=True),
+                                  loaded.independent(tasks["display"], 2, 9, experts=True))
+    # a reader fitted with other settings or labels is refused, naming the key
+    with pytest.raises(ValueError, match="crowd.simulated.reader_C"):
+        load_reader(tmp_path / "r.pkl", replace(model, reader_C=5.0))
+    with pytest.raises(ValueError, match="label_names"):
+        load_reader(tmp_path / "r.pkl", model, ["neg", "pos"])
+
+
+def test_a_pickled_human_reader_names_its_encoder_instead_of_holding_it(tmp_path):
+    import pickle
+
+    reader = hm.fit_reader(_train(), ["negative", "positive"], FAST, 0)
+    state = reader.__getstate__()
+    assert state["encoder"] == "hashing" and reader.encoder is not None
+    again = pickle.loads(pickle.dumps(reader))
+    assert isinstance(again.encoder, hm.HashingEncoder)
+    words = ["great film", "dull story . ."]
+    for ch, e in reader.evidence(words).items():
+        np.testing.assert_array_equal(e, again.evidence(words)[ch])
+
+
 def test_worker_model_selects_the_simulator():
     assert WorkerModel.from_config({}).model == "bag_of_words"
     assert WorkerModel.from_config({"model": "human_fitted"}).model == "human_fitted"
