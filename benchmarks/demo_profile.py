@@ -65,7 +65,15 @@ def run_workflow(workdir: Path, cores: int, configfile: Path | None) -> dict:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0  # KiB -> MiB
     return {"wall_s": wall, "peak_child_rss_mb": peak, "cores": cores,
             "date": datetime.date.today().isoformat(), "cpus": os.cpu_count(),
-            "config": str(configfile.relative_to(REPO)) if configfile else "config.yaml"}
+            "config": config_name(configfile)}
+
+
+def config_name(configfile: Path | None) -> str:
+    """The config as the table names it: relative to the checkout, else its file name."""
+    if configfile is None:
+        return "config.yaml"
+    path = configfile.resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
 
 
 def run_dir(workdir: Path, config: dict) -> Path:

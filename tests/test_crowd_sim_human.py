@@ -309,6 +309,28 @@ def test_run_validation_and_human_noise_params(tmp_path):
     assert noise.provenance["fit"] == "pooled" and set(noise.weights) == set(hm.CHANNELS)
 
 
+def test_validation_with_the_fitted_reader_equals_its_own_fit_of_the_same_seed(tmp_path):
+    """simulator_validation (reader: train_split) loads rule crowd_reader's reader instead of
+    fitting its own; fitted with the same seed, every table is the same."""
+    samples, agg = _release()
+    _write_release(tmp_path / "rel.tsv", samples, agg)
+    _train().to_parquet(tmp_path / "train.parquet")
+    cfg = {"model": "human_fitted", "encoder": "hashing", "fragments_per_text": 1}
+    vcfg = {"splits": 1, "replicates": 1, "prediction_replicates": 3, "bootstrap": 20,
+            "grid": {"skill_median": [2.0], "idk_margin": [0.1], "lapse_rate": [0.05]},
+            "datasets": {"toy": {}}}
+    steps.run_fit_reader(tmp_path / "train.parquet", ["negative", "positive"], cfg, 0,
+                         tmp_path / "reader.pkl", dataset="toy")
+    for name, reader in (("own", None), ("loaded", tmp_path / "reader.pkl")):
+        steps.run_validation(tmp_path / "rel.tsv", ["negative", "positive"], cfg, vcfg, 5, 0,
+                             tmp_path / "train.parquet", tmp_path / f"{name}_val", "[t] v",
+                             tmp_path / name / "grid.parquet",
+                             evidence_out=tmp_path / name / "ev.parquet", reader=reader)
+    assert (tmp_path / "own_val.csv").read_text() == (tmp_path / "loaded_val.csv").read_text()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "own" / "ev.parquet"),
+                                  pd.read_parquet(tmp_path / "loaded" / "ev.parquet"))
+
+
 def test_human_fitted_crowd_answers_the_design(tmp_path):
     from saliency_repro.crowd.design import assign_workers, build_tasks
 
