@@ -2,6 +2,7 @@
 # Per classification dataset, sample set (correct / misclassified) and crowd source:
 #   crowd_design        displays -> tasks t_ijk + worker batches (R per task, B per worker)
 #   crowd_export        batches as a platform CSV + one HTML page per batch (Figure 1 layout)
+#   crowd_reader        the simulated workers' reader, fitted once per dataset on its training split
 #   crowd_answers       per-worker answers: simulated worker model, or an imported platform file
 #   crowd_exclusions    every worker / submission dropped on import, with reasons and counts
 #   fetch_released_crowd / aggregate_crowd   A_ijk (equation (1), or the authors' release)
