@@ -57,12 +57,14 @@ dry-run: setup
 report: setup
 	$(BIN)/snakemake --report paper_figures/demo/report.html $(SNAKEMAKE_ARGS)
 
-## Speed of the batched LRP and attribution against their one-at-a-time versions (printed), and
-## the attribution interface against the per-sample Captum loop and ferret (benchmarks/tables/).
+## Speed of the batched LRP and attribution against their one-at-a-time versions (printed), the
+## attribution interface against the per-sample Captum loop and ferret, and the demo run from
+## scratch: per-rule profile and sizing per unit of work (benchmarks/tables/).
 bench: setup
 	PYTHONWARNINGS=ignore $(BIN)/python benchmarks/run.py --threads 1 --out benchmarks/tables/batching_cpu.md
 	PYTHONWARNINGS=ignore $(BIN)/python benchmarks/faithfulness.py
 	$(BIN)/python benchmarks/attribution.py $(BENCH_ATTRIBUTION_ARGS) --out benchmarks/tables/attribution_cpu.md
+	$(BIN)/python benchmarks/demo_profile.py --cores 2 --out benchmarks/tables/demo_profile_cpu.md --sizing benchmarks/tables/sizing_cpu.md
 
 clean:
 	rm -rf results/demo paper_figures/demo .snakemake

@@ -116,7 +116,8 @@ def load_texts(n: int) -> tuple[list[str], list[int], str]:
                 text = f"{row[1]} {row[2]}".replace("\\", " ")
                 texts.append(re.sub(r" ?#(\d+);", lambda m: chr(int(m.group(1))), text))
                 labels.append(int(row[0]) - 1)
-        return texts, labels, f"AG News test ({path})"
+        # named relative to the shared-data folder: no table carries one machine's paths
+        return texts, labels, f"AG News test (shared data: {path.relative_to(root).as_posix()})"
     print(f"AG News not found at {path}: using the package's synthetic topic texts instead")
     from saliency_repro.data.synthetic import classification_split
 

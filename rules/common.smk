@@ -127,6 +127,11 @@ def crowd_seed(*parts):
     return (int(config["seed"]) + zlib.crc32("/".join(parts).encode())) % (2**32)
 
 
+def crowd_reader_file(dataset):
+    """The simulated crowd's reader of a dataset, fitted once (rule crowd_reader)."""
+    return f"{CROWD}/{dataset}/reader/reader.pkl"
+
+
 def crowd_answers_input(wildcards):
     src = crowd_source_cfg(wildcards.dataset, wildcards.crowd_source)
     design = f"{CROWD}/{wildcards.dataset}/{wildcards.sample_set}/design"
@@ -134,7 +139,7 @@ def crowd_answers_input(wildcards):
         return {
             "tasks": f"{design}/tasks.parquet",
             "assignments": f"{design}/assignments.parquet",
-            "train": f"{R}/data/{wildcards.dataset}/train.parquet",
+            "reader": crowd_reader_file(wildcards.dataset),
         }
     if src["type"] == "platform":
         # one results file holds every sample set's answers: the import of one set needs the
@@ -215,6 +220,7 @@ def validation_input(wildcards):
     reader = entry.get("reader", "train_split")
     if reader == "train_split":
         out["train"] = f"{R}/data/{wildcards.dataset}/train.parquet"
+        out["reader"] = crowd_reader_file(wildcards.dataset)
     elif reader == "file":
         out["train"] = entry["train_file"]
     return out

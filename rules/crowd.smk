@@ -2,6 +2,7 @@
 # Per classification dataset, sample set (correct / misclassified) and crowd source:
 #   crowd_design        displays -> tasks t_ijk + worker batches (R per task, B per worker)
 #   crowd_export        batches as a platform CSV + one HTML page per batch (Figure 1 layout)
+#   crowd_reader        the simulated workers' reader, fitted once per dataset on its training split
 #   crowd_answers       per-worker answers: simulated worker model, or an imported platform file
 #   crowd_exclusions    every worker / submission dropped on import, with reasons and counts
 #   fetch_released_crowd / aggregate_crowd   A_ijk (equation (1), or the authors' release)
@@ -9,6 +10,8 @@
 #   crowd_aggregation_agreement, crowd_expert_check, crowd_task_example   final artifacts
 #   simulator_validation    simulated vs real crowd on the released (display, aggregate) pairs
 #   released_crowd_tables   target: Tables 3, 4, 7 and Figure 3 from the released labels only
+
+from saliency_repro.crowd.simulate import READER_KEYS  # noqa: E402
 
 # ------------------------------------------------------------------ artifact registry
 for _ds in CLASSIFICATION:
@@ -90,6 +93,32 @@ rule crowd_export:
         "../envs/crowd.yaml"
     script:
         "../scripts/crowd_export.py"
+
+
+# The simulated workers' reader, fitted once per dataset on its training split (not once per
+# crowd_answers / crowd_expert_check / simulator_validation job); only the crowd.simulated keys
+# it depends on are params, so an edit to a worker-population key reuses it.
+rule crowd_reader:
+    input:
+        train=f"{R}/data/{{dataset}}/train.parquet",
+    output:
+        reader=f"{CROWD}/{{dataset}}/reader/reader.pkl",
+        info=f"{CROWD}/{{dataset}}/reader/reader.pkl.json",
+    params:
+        label_names=crowd_label_names,
+        seed=lambda w: crowd_seed("reader", w.dataset),
+        reader=config_part(config["crowd"]["simulated"], *READER_KEYS),
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+    benchmark:
+        f"{R}/benchmarks/crowd_reader/{{dataset}}.tsv"
+    log:
+        f"{R}/logs/crowd_reader/{{dataset}}.log",
+    conda:
+        "../envs/classify.yaml"
+    script:
+        "../scripts/crowd_reader.py"
 
 
 rule crowd_answers:
@@ -302,7 +331,7 @@ rule crowd_expert_check:
     input:
         tasks=f"{CROWD}/{{dataset}}/correct/design/tasks.parquet",
         aggregate=f"{CROWD}/{{dataset}}/correct/{{crowd_source}}/aggregate.parquet",
-        train=f"{R}/data/{{dataset}}/train.parquet",
+        reader=lambda w: crowd_reader_file(w.dataset),
     output:
         table_files(f"{LU}/expert_agreement_{{dataset}}_{{crowd_source}}", LU_REPORT),
     params:

@@ -9,7 +9,7 @@ crowd = snakemake.params.crowd
 source = snakemake.params.source
 if source["type"] == "simulated":
     run_simulated_answers(snakemake.input.tasks, snakemake.input.assignments,
-                          snakemake.input.train, snakemake.params.label_names,
+                          snakemake.input.reader, snakemake.params.label_names,
                           crowd["simulated"], snakemake.params.seed,
                           snakemake.output.answers, snakemake.output.exclusions)
 else:

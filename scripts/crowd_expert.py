@@ -6,7 +6,7 @@ setup_logging(snakemake.log[0], job=snakemake)
 from saliency_repro.crowd.steps import run_expert_check  # noqa: E402
 
 crowd = snakemake.params.crowd
-run_expert_check(snakemake.input.tasks, snakemake.input.aggregate, snakemake.input.train,
+run_expert_check(snakemake.input.tasks, snakemake.input.aggregate, snakemake.input.reader,
                  snakemake.params.label_names, crowd["simulated"], crowd["expert_tasks"],
                  snakemake.params.seed, snakemake.params.stem, snakemake.params.caption,
                  snakemake.params.paper_ref)

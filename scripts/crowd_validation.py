@@ -13,4 +13,5 @@ run_validation(snakemake.input.released, snakemake.params.label_names, crowd["si
                snakemake.input.get("train"), snakemake.params.stem, snakemake.params.caption,
                snakemake.output.grid, methods_stem=snakemake.params.methods_stem,
                figure_stem=snakemake.params.figure_stem, evidence_out=snakemake.output.evidence,
-               run=snakemake.params.run, dataset=snakemake.wildcards.dataset)
+               run=snakemake.params.run, dataset=snakemake.wildcards.dataset,
+               reader=snakemake.input.get("reader"))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,7 +49,12 @@ def test_steps_end_to_end(workdir):
     steps.run_export(d / "tasks.parquet", d / "assign.parquet", ["negative", "positive"], d / "export")
     assert (d / "export" / "batches.csv").is_file()
     cfg = {"skill_median": 4.0, "lapse_rate": 0.0, "idk_margin": 0.1}
-    steps.run_simulated_answers(d / "tasks.parquet", d / "assign.parquet", d / "train.parquet",
+    # the reader is fitted once (rule crowd_reader) and read by the answers and expert jobs
+    steps.run_fit_reader(d / "train.parquet", ["negative", "positive"], cfg, 3,
+                         d / "reader.pkl", dataset="toy")
+    info = json.loads((d / "reader.pkl.json").read_text())
+    assert info["seed"] == 3 and info["train"]["rows"] == 200 and info["reader"] == "Reader"
+    steps.run_simulated_answers(d / "tasks.parquet", d / "assign.parquet", d / "reader.pkl",
                                 ["negative", "positive"], cfg, 3, d / "answers.parquet",
                                 d / "excl.parquet")
     answers = pd.read_parquet(d / "answers.parquet")
@@ -86,7 +93,7 @@ def test_steps_end_to_end(workdir):
     assert "paper_claim" not in pd.read_csv(d / "sig2.csv").columns  # no paper table, no claim
     steps.run_aggregation_agreement(d / "tasks.parquet", d / "answers.parquet",
                                     d / "aggregate.parquet", d / "agree", "[t] agree", 0)
-    steps.run_expert_check(d / "tasks.parquet", d / "aggregate.parquet", d / "train.parquet",
+    steps.run_expert_check(d / "tasks.parquet", d / "aggregate.parquet", d / "reader.pkl",
                            ["negative", "positive"], cfg, 20, 0, d / "expert", "[t] experts",
                            "lu2024/table3")
     expert = pd.read_csv(d / "expert.csv")

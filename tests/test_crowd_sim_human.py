@@ -309,6 +309,28 @@ def test_run_validation_and_human_noise_params(tmp_path):
     assert noise.provenance["fit"] == "pooled" and set(noise.weights) == set(hm.CHANNELS)
 
 
+def test_validation_with_the_fitted_reader_equals_its_own_fit_of_the_same_seed(tmp_path):
+    """simulator_validation (reader: train_split) loads rule crowd_reader's reader instead of
+    fitting its own; fitted with the same seed, every table is the same."""
+    samples, agg = _release()
+    _write_release(tmp_path / "rel.tsv", samples, agg)
+    _train().to_parquet(tmp_path / "train.parquet")
+    cfg = {"model": "human_fitted", "encoder": "hashing", "fragments_per_text": 1}
+    vcfg = {"splits": 1, "replicates": 1, "prediction_replicates": 3, "bootstrap": 20,
+            "grid": {"skill_median": [2.0], "idk_margin": [0.1], "lapse_rate": [0.05]},
+            "datasets": {"toy": {}}}
+    steps.run_fit_reader(tmp_path / "train.parquet", ["negative", "positive"], cfg, 0,
+                         tmp_path / "reader.pkl", dataset="toy")
+    for name, reader in (("own", None), ("loaded", tmp_path / "reader.pkl")):
+        steps.run_validation(tmp_path / "rel.tsv", ["negative", "positive"], cfg, vcfg, 5, 0,
+                             tmp_path / "train.parquet", tmp_path / f"{name}_val", "[t] v",
+                             tmp_path / name / "grid.parquet",
+                             evidence_out=tmp_path / name / "ev.parquet", reader=reader)
+    assert (tmp_path / "own_val.csv").read_text() == (tmp_path / "loaded_val.csv").read_text()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "own" / "ev.parquet"),
+                                  pd.read_parquet(tmp_path / "loaded" / "ev.parquet"))
+
+
 def test_human_fitted_crowd_answers_the_design(tmp_path):
     from saliency_repro.crowd.design import assign_workers, build_tasks
 
@@ -325,6 +347,55 @@ def test_human_fitted_crowd_answers_the_design(tmp_path):
     assert len(a1) == len(assign) and set(a1["answer"]) <= {0, 1, IDK}
     experts = crowd.independent(tasks["display"], 2, 0, experts=True)
     assert experts.shape == (len(tasks), 2)
+
+
+@pytest.mark.parametrize("model", [FAST, WorkerModel()], ids=["human_fitted", "bag_of_words"])
+def test_a_saved_reader_answers_exactly_like_one_fitted_in_the_job(tmp_path, model):
+    """Rule crowd_reader fits the reader once and every crowd job loads it: the answers and
+    the experts must be those of a crowd whose reader was fitted in the job with the same
+    seed (what the jobs did before), to the last bit."""
+    from dataclasses import replace
+
+    from saliency_repro.crowd.design import assign_workers, build_tasks
+    from saliency_repro.crowd.simulate import (
+        READER_KEYS,
+        crowd_from_reader,
+        fit_crowd_reader,
+        load_reader,
+        save_reader,
+    )
+
+    samples, agg = _release(8)
+    displays = agg.drop(columns="task_id").assign(pred=agg["label"], shown_positions=[[0]] * len(agg))
+    tasks = build_tasks(displays)
+    assign = assign_workers(tasks, 3, 8, 1)
+    labels = ["negative", "positive"]
+    in_job = build_crowd(_train(), labels, model, 11)
+    save_reader(fit_crowd_reader(_train(), labels, model, 11), tmp_path / "r.pkl",
+                {"settings": {k: getattr(model, k) for k in READER_KEYS}, "label_names": labels})
+    loaded = crowd_from_reader(load_reader(tmp_path / "r.pkl", model, labels), model)
+    pd.testing.assert_frame_equal(in_job.simulate_answers(assign, tasks, 4),
+                                  loaded.simulate_answers(assign, tasks, 4))
+    np.testing.assert_array_equal(in_job.independent(tasks["display"], 2, 9, experts=True),
+                                  loaded.independent(tasks["display"], 2, 9, experts=True))
+    # a reader fitted with other settings or labels is refused, naming the key
+    with pytest.raises(ValueError, match="crowd.simulated.reader_C"):
+        load_reader(tmp_path / "r.pkl", replace(model, reader_C=5.0))
+    with pytest.raises(ValueError, match="label_names"):
+        load_reader(tmp_path / "r.pkl", model, ["neg", "pos"])
+
+
+def test_a_pickled_human_reader_names_its_encoder_instead_of_holding_it(tmp_path):
+    import pickle
+
+    reader = hm.fit_reader(_train(), ["negative", "positive"], FAST, 0)
+    state = reader.__getstate__()
+    assert state["encoder"] == "hashing" and reader.encoder is not None
+    again = pickle.loads(pickle.dumps(reader))
+    assert isinstance(again.encoder, hm.HashingEncoder)
+    words = ["great film", "dull story . ."]
+    for ch, e in reader.evidence(words).items():
+        np.testing.assert_array_equal(e, again.evidence(words)[ch])
 
 
 def test_worker_model_selects_the_simulator():

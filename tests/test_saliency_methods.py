@@ -232,6 +232,39 @@ def test_authors_lime_matches_a_reimplementation_of_their_get_lime(tiny):
         assert (got[b, n:] == 0).all()
 
 
+@pytest.mark.parametrize("coef_dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("mask_kind", ["every_coordinate", "per_token", "partial"])
+@pytest.mark.parametrize("leading_dim_one", [False, True])
+def test_gathered_lime_output_shape_equals_captums_loop_bit_for_bit(coef_dtype, mask_kind,
+                                                                     leading_dim_one):
+    """The LIME speed-up puts the surrogate's coefficients back into the input's shape with one
+    gather; Captum's own loop over the features is the reference, bit for bit (zeros and
+    their sign included)."""
+    from captum.attr import Lime
+
+    from saliency_repro.saliency.methods import gathered_output_shape
+
+    gen = torch.Generator().manual_seed(7)
+    B, T, H = (2 if leading_dim_one else 1), 6, 5
+    inp = torch.randn(B, T, H, generator=gen)
+    if mask_kind == "every_coordinate":
+        mask, n = torch.arange(T * H).view(1, T, H), T * H
+    elif mask_kind == "per_token":
+        mask, n = torch.arange(T).view(1, T, 1).expand(1, T, H), T
+    else:  # some elements name no feature (-1 or beyond the last) and stay 0
+        mask, n = torch.randint(-1, 9, (1, T, H), generator=gen), 8
+    coefs = torch.randn(n, generator=gen, dtype=coef_dtype) * 1e-3
+    coefs[::4] = 0.0
+    coefs[1::7] = -0.0
+    want = Lime._convert_output_shape(None, (inp,), (mask,), coefs, n, False, leading_dim_one)
+    got = gathered_output_shape((inp,), (mask,), coefs, n, False, leading_dim_one)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert torch.equal(got, want)
+    assert torch.equal(torch.signbit(got), torch.signbit(want))
+    pair = gathered_output_shape((inp, inp), (mask, mask), coefs, n, True, leading_dim_one)
+    assert isinstance(pair, tuple) and all(torch.equal(a, want) for a in pair)
+
+
 def test_token_lime_differs_from_authors_lime_and_uses_lime_samples(tiny, monkeypatch):
     from captum.attr import Lime
 

@@ -74,6 +74,20 @@ def test_bad_config_on_the_command_line_stops_before_any_job(tmp_path, override,
     assert not (tmp_path / "results").exists()
 
 
+def test_quicklook_overlay_shrinks_a_config_into_its_own_run(tmp_path):
+    """configs/quicklook.yaml is given after a user's config: only global keys (it must fit
+    any datasets), outputs in their own run, and the workflow accepts the merged config."""
+    overlay = yaml.safe_load((REPO / "configs" / "quicklook.yaml").read_text())
+    assert "datasets" not in overlay and overlay["run"] == "quicklook"
+    assert overlay["crowd"]["tasks_per_worker"] <= overlay["saliency"]["n_samples"]
+    result = run_snakemake(["-n", "--cores", "1", "--configfile", str(REPO / "config.yaml"),
+                            str(REPO / "configs" / "quicklook.yaml")], tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "results/quicklook/data/sentiment/train.parquet" in out
+    assert "results/demo/" not in out
+
+
 @pytest.mark.slow
 def test_end_to_end_reduced_demo(tmp_path):
     config = deep_merge(yaml.safe_load((REPO / "config.yaml").read_text()), REDUCED)

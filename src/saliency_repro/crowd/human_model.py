@@ -214,6 +214,20 @@ class HumanReader:
                  self.emb.score(E, y))
         return self
 
+    def __getstate__(self) -> dict:
+        """Pickled without the encoder (a loaded MiniLM and its cache of training fragments):
+        the encoder is named, and made again from its name on load (rule ``crowd_reader``
+        stores the fitted reader once per dataset for every job that needs it)."""
+        state = dict(self.__dict__)
+        state["encoder"] = getattr(self.encoder, "name", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        name = state.pop("encoder")
+        self.__dict__.update(state)
+        self.encoder = make_encoder(name)
+
     def _logp(self, clf, X) -> np.ndarray:
         p = np.full((X.shape[0], self.n_classes), 1e-6)
         p[:, clf.classes_] = clf.predict_proba(X)
@@ -231,6 +245,15 @@ class HumanReader:
             "bag_of_words": self._logp(self.bow, self.vectorizer.transform(words)) + logC,
             "zero_shot": ZERO_SHOT_SCALE * (cos - cos.mean(axis=1, keepdims=True)),
         }
+
+
+def fit_reader(train: pd.DataFrame, label_names: list[str], model, seed: int) -> HumanReader:
+    """The ``human_fitted`` reader of a dataset, trained on ``train`` (text, label) with the
+    reader keys of ``model`` (a :class:`~saliency_repro.crowd.simulate.WorkerModel`)."""
+    return HumanReader(label_names, make_encoder(model.encoder),
+                       C_embedding=model.reader_C_embedding, C_bow=model.reader_C).fit(
+        train["text"], train["label"], fragments_per_text=model.fragments_per_text,
+        max_rows=model.reader_max_train, seed=seed)
 
 
 # ----------------------------------------------------------------------------- noise model
@@ -604,10 +627,16 @@ class HumanFittedCrowd:
     @classmethod
     def from_training(cls, train: pd.DataFrame, label_names: list[str], model, seed: int,
                       noise: HumanNoise | None = None) -> HumanFittedCrowd:
-        reader = HumanReader(label_names, make_encoder(model.encoder),
-                             C_embedding=model.reader_C_embedding, C_bow=model.reader_C).fit(
-            train["text"], train["label"], fragments_per_text=model.fragments_per_text,
-            max_rows=model.reader_max_train, seed=seed)
+        """Fit the reader on ``train`` here (the workflow fits it once per dataset instead,
+        rule ``crowd_reader``, and uses :meth:`from_reader`)."""
+        return cls.from_reader(fit_reader(train, label_names, model, seed), model, noise)
+
+    @classmethod
+    def from_reader(cls, reader: HumanReader, model, noise: HumanNoise | None = None
+                    ) -> HumanFittedCrowd:
+        """The crowd of an already fitted reader and the human-noise parameters (from
+        ``human_noise.json`` unless given)."""
+        label_names = reader.label_names
         noise = noise or load_noise(model.human_noise)
         if noise.label_bias is not None and len(noise.label_bias) != len(label_names):
             LOG.warning("human-noise fit %r has label biases for %d labels, this dataset has "

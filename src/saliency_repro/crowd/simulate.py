@@ -223,13 +223,78 @@ class BagOfWordsCrowd:
         return {"expert_skill_median": e.skill_median, "expert_lapse_rate": e.lapse_rate}
 
 
-def build_crowd(train: pd.DataFrame, label_names: list[str], model: WorkerModel, seed: int):
-    """The configured simulated crowd, its reader trained on ``train`` (text, label): the
-    dataset's training split, never the evaluated samples."""
-    if model.model == "human_fitted":
-        from saliency_repro.crowd.human_model import HumanFittedCrowd
+#: The ``crowd.simulated`` keys the reader depends on (rule ``crowd_reader``'s params): an
+#: edit to a worker-population key reuses the fitted reader, an edit to one of these refits it.
+READER_KEYS = ("model", "encoder", "fragments_per_text", "reader_C", "reader_C_embedding",
+               "reader_max_train")
 
-        return HumanFittedCrowd.from_training(train, label_names, model, seed)
-    reader = Reader(len(label_names), C=model.reader_C).fit(
+
+def fit_crowd_reader(train: pd.DataFrame, label_names: list[str], model: WorkerModel, seed: int):
+    """The configured simulator's reader, trained on ``train`` (text, label): the dataset's
+    training split, never the evaluated samples. ``human_fitted``: a
+    :class:`~saliency_repro.crowd.human_model.HumanReader`; ``bag_of_words``: a :class:`Reader`."""
+    if model.model == "human_fitted":
+        from saliency_repro.crowd.human_model import fit_reader
+
+        return fit_reader(train, label_names, model, seed)
+    return Reader(len(label_names), C=model.reader_C).fit(
         train["text"], train["label"], max_rows=model.reader_max_train, seed=seed)
+
+
+def crowd_from_reader(reader, model: WorkerModel):
+    """The configured simulated crowd around a fitted reader (:func:`fit_crowd_reader`)."""
+    if model.model == "human_fitted":
+        from saliency_repro.crowd.human_model import HumanFittedCrowd, HumanReader
+
+        if not isinstance(reader, HumanReader):
+            raise ValueError("config key 'crowd.simulated.model' is human_fitted, but the reader "
+                             f"given is a {type(reader).__name__} (refit it: rule crowd_reader)")
+        return HumanFittedCrowd.from_reader(reader, model)
+    if not isinstance(reader, Reader):
+        raise ValueError("config key 'crowd.simulated.model' is bag_of_words, but the reader "
+                         f"given is a {type(reader).__name__} (refit it: rule crowd_reader)")
     return BagOfWordsCrowd(reader, model)
+
+
+def build_crowd(train: pd.DataFrame, label_names: list[str], model: WorkerModel, seed: int):
+    """The configured simulated crowd, its reader trained on ``train`` here (the workflow
+    trains it once per dataset, rule ``crowd_reader``, and uses :func:`crowd_from_reader`)."""
+    return crowd_from_reader(fit_crowd_reader(train, label_names, model, seed), model)
+
+
+def save_reader(reader, path, info: dict) -> None:
+    """Write a fitted reader (pickle; a MiniLM reader without its encoder, which is made again
+    from its name on load) and ``info`` beside it as ``<path>.json``: what it was fitted on and
+    with which settings, so that every job reusing it can say so."""
+    import json
+    import pickle
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(reader, protocol=5))
+    path.with_name(path.name + ".json").write_text(json.dumps(info, indent=1, sort_keys=True))
+
+
+def load_reader(path, model: WorkerModel | None = None, label_names: list[str] | None = None):
+    """A reader written by :func:`save_reader`; with ``model`` / ``label_names``, checks that it
+    was fitted with the same reader settings and labels (a stale file fails naming the key)."""
+    import json
+    import pickle
+    from pathlib import Path
+
+    path = Path(path)
+    reader = pickle.loads(path.read_bytes())  # noqa: S301 (this workflow's own artifact)
+    info_path = path.with_name(path.name + ".json")
+    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    if model is not None and info.get("settings") is not None:
+        want = {k: getattr(model, k) for k in READER_KEYS}
+        for key, value in want.items():
+            if key in info["settings"] and info["settings"][key] != value:
+                raise ValueError(f"config key 'crowd.simulated.{key}' is {value!r}, but the reader "
+                                 f"{path} was fitted with {info['settings'][key]!r} (rerun rule "
+                                 f"crowd_reader)")
+    if label_names is not None and info.get("label_names") not in (None, list(label_names)):
+        raise ValueError(f"config key 'datasets.<name>.label_names' is {list(label_names)}, but the "
+                         f"reader {path} was fitted with {info['label_names']} (rerun rule crowd_reader)")
+    return reader

@@ -18,7 +18,7 @@ from saliency_repro.crowd import compare, figures, paper_values, platform, score
 from saliency_repro.crowd.design import assign_workers, build_tasks
 from saliency_repro.crowd.export import export_batches
 from saliency_repro.crowd.released import read_release
-from saliency_repro.crowd.simulate import Reader, WorkerModel, build_crowd, eq1_from_matrix
+from saliency_repro.crowd.simulate import Reader, WorkerModel, eq1_from_matrix
 from saliency_repro.io import write_json, write_parquet
 from saliency_repro.reporting import caption_for, save_figure, write_table
 
@@ -73,11 +73,37 @@ def fit_reader(train: PathLike, n_classes: int, model: WorkerModel, seed: int) -
         tr["text"], tr["label"], max_rows=model.reader_max_train, seed=seed)
 
 
-def run_simulated_answers(tasks: PathLike, assignments: PathLike, train: PathLike,
+def run_fit_reader(train: PathLike, label_names: list[str], simulated_cfg: dict, seed: int,
+                   reader_out: PathLike, dataset: str = "") -> None:
+    """Rule crowd_reader: the simulated crowd's reader of one dataset, fitted once on its
+    training split and reused by every job that simulates workers on it (crowd_answers of
+    each sample set, crowd_expert_check, simulator_validation), instead of one fit per job.
+    ``<reader_out>.json`` records the settings, seed and training file it came from."""
+    from saliency_repro.crowd.simulate import READER_KEYS, fit_crowd_reader, save_reader
+    from saliency_repro.provenance import sha256_file
+
+    model = WorkerModel.from_config(simulated_cfg)
+    tr = read_train(train)
+    reader = fit_crowd_reader(tr, label_names, model, seed)
+    save_reader(reader, reader_out, {
+        "produced_by": "rule crowd_reader (rules/crowd.smk)", "dataset": dataset,
+        "reader": type(reader).__name__, "label_names": list(label_names), "seed": int(seed),
+        "settings": {k: getattr(model, k) for k in READER_KEYS},
+        "train": {"path": str(train), "sha256": sha256_file(train), "rows": len(tr)},
+    })
+    LOG.info("%s reader of %s fitted on %d training rows (seed %d) -> %s", model.model,
+             dataset or train, len(tr), seed, reader_out)
+
+
+def run_simulated_answers(tasks: PathLike, assignments: PathLike, reader: PathLike,
                           label_names: list[str], simulated_cfg: dict, seed: int,
                           answers_out: PathLike, exclusions_out: PathLike) -> None:
+    """Rule crowd_answers for a simulated source: the design's (task, worker) pairs answered
+    by the simulated crowd around the dataset's fitted reader (rule crowd_reader)."""
+    from saliency_repro.crowd.simulate import crowd_from_reader, load_reader
+
     model = WorkerModel.from_config(simulated_cfg)
-    crowd = build_crowd(read_train(train), label_names, model, seed)
+    crowd = crowd_from_reader(load_reader(reader, model, label_names), model)
     answers = crowd.simulate_answers(pd.read_parquet(assignments), pd.read_parquet(tasks), seed)
     LOG.info("simulated %d answers; answer distribution %s", len(answers),
              answers["answer"].value_counts().sort_index().to_dict())
@@ -249,12 +275,15 @@ def run_significance(aggregate: PathLike, stem: PathLike, caption: str, crowd_cf
     write_table(table, stem, f"{caption} {settings.describe()}.", float_format="{:.4g}")
 
 
-def run_expert_check(tasks: PathLike, aggregate: PathLike, train: PathLike,
+def run_expert_check(tasks: PathLike, aggregate: PathLike, reader: PathLike,
                      label_names: list[str], simulated_cfg: dict, n_tasks: int, seed: int,
                      stem: PathLike, caption: str, paper_ref: str) -> None:
-    """Section 4.1: simulated experts (more skilled, no lapses) on ``n_tasks`` random tasks."""
+    """Section 4.1: simulated experts (more skilled, no lapses) on ``n_tasks`` random tasks;
+    their reader is the dataset's fitted one (rule crowd_reader)."""
+    from saliency_repro.crowd.simulate import crowd_from_reader, load_reader
+
     model = WorkerModel.from_config(simulated_cfg)
-    crowd = build_crowd(read_train(train), label_names, model, seed)
+    crowd = crowd_from_reader(load_reader(reader, model, label_names), model)
     agg = pd.read_parquet(aggregate)
     rng = np.random.default_rng(seed)
     pick = agg.iloc[np.sort(rng.choice(len(agg), min(n_tasks, len(agg)), replace=False))]
@@ -297,9 +326,11 @@ def run_validation(released: PathLike, label_names: list[str], simulated_cfg: di
                    train: PathLike | None, stem: PathLike, caption: str,
                    grid_out: PathLike, methods_stem: PathLike | None = None,
                    figure_stem: PathLike | None = None, evidence_out: PathLike | None = None,
-                   run: str = "", dataset: str = "") -> None:
+                   run: str = "", dataset: str = "", reader: PathLike | None = None) -> None:
     """Rule simulator_validation: cross-fitted validation of both simulators against the
-    released human aggregates (:mod:`saliency_repro.crowd.validation`).
+    released human aggregates (:mod:`saliency_repro.crowd.validation`). ``reader``: the
+    dataset's fitted ``human_fitted`` reader (rule crowd_reader), used with ``reader:
+    train_split`` instead of a fit of its own.
 
     Writes the summary table (``stem``), the per-method table and the figure, the per-fold
     metrics and fitted parameters (``grid_out`` parquet, the bag-of-words grid search beside
@@ -311,8 +342,14 @@ def run_validation(released: PathLike, label_names: list[str], simulated_cfg: di
     rel = read_release(released, n_classes=len(label_names))
     settings = val.ValidationSettings.from_config(validation_cfg)
     model = WorkerModel.from_config(simulated_cfg)
+    fitted = None
+    if reader and model.model == "human_fitted":
+        from saliency_repro.crowd.simulate import load_reader
+
+        fitted = load_reader(reader, model, label_names)
     result = val.cross_fit(rel.aggregate, rel.samples, label_names, model, workers_per_task,
-                           seed, settings, train_texts=read_train(train) if train else None)
+                           seed, settings, train_texts=read_train(train) if train else None,
+                           reader=fitted)
     agg = rel.aggregate.reset_index(drop=True)
     methods = val.methods_table(result, agg, settings.bootstrap, seed)
     summary = val.summary_table(result)

@@ -297,9 +297,12 @@ def _calibration_bins(P: np.ndarray, h: np.ndarray, simulator: str) -> pd.DataFr
 
 def cross_fit(aggregate: pd.DataFrame, samples: pd.DataFrame, label_names: list[str],
               model: WorkerModel, workers_per_task: int, seed: int,
-              settings: ValidationSettings, train_texts: pd.DataFrame | None = None
-              ) -> ValidationResult:
-    """Cross-fitted validation of the simulators against the release (module docstring)."""
+              settings: ValidationSettings, train_texts: pd.DataFrame | None = None,
+              reader=None) -> ValidationResult:
+    """Cross-fitted validation of the simulators against the release (module docstring).
+
+    ``reader``: the ``human_fitted`` reader already fitted on ``train_texts`` (rule
+    crowd_reader, the one the dataset's crowd jobs use); fitted here when None."""
     from saliency_repro.crowd import human_model as hm
 
     agg = aggregate.reset_index(drop=True)
@@ -321,15 +324,18 @@ def cross_fit(aggregate: pd.DataFrame, samples: pd.DataFrame, label_names: list[
 
     def human_block(fit_ids) -> hm.TaskBlock:
         key = "train" if train_texts is not None else tuple(sorted(fit_ids))
+        if key not in cache and key == "train" and reader is not None:
+            cache[key] = hm.TaskBlock(reader.evidence(agg["display"].tolist()), shown, labels,
+                                      human)
         if key not in cache:
             tr = reader_texts(fit_ids)
-            reader = hm.HumanReader(label_names, hm.make_encoder(model.encoder),
+            fitted = hm.HumanReader(label_names, hm.make_encoder(model.encoder),
                                     C_embedding=model.reader_C_embedding,
                                     C_bow=model.reader_C).fit(
                 tr["text"], tr["label"], fragments_per_text=model.fragments_per_text,
                 max_rows=model.reader_max_train, seed=seed)
             cache.clear()
-            cache[key] = hm.TaskBlock(reader.evidence(agg["display"].tolist()), shown, labels,
+            cache[key] = hm.TaskBlock(fitted.evidence(agg["display"].tolist()), shown, labels,
                                       human)
         return cache[key]
 

@@ -408,6 +408,55 @@ class DeepLift(ClassifierMethod):
         return Attribution(self.ctx.reduce(attr, batch), diagnostics=gap)
 
 
+def gathered_output_shape(formatted_inp, feature_mask, coefs, num_interp_features: int,
+                          is_inputs_tuple: bool, leading_dim_one: bool = False):
+    """Captum ``Lime._convert_output_shape`` (the surrogate's coefficients put back in the
+    input's shape) as one gather instead of Captum's loop over the interpretable features.
+
+    Captum adds ``coefs[f].item() * (mask == f)`` to zeros for every feature f, which costs
+    features x elements operations: with the authors' LIME every embedding coordinate is a
+    feature, so that is T*H passes over T*H elements per text (about a tenth of a second of
+    pure overhead per demo text). Every element receives exactly its own feature's
+    coefficient rounded to float32 (added to +0.0; the other features add +-0.0, which leaves
+    it unchanged), and elements whose mask names no feature stay 0; the gather below gives
+    those same float32 values bit for bit (tests/test_saliency_methods.py compares the two)."""
+    import torch
+    from captum._utils.common import _format_output
+
+    values = coefs.flatten().to(torch.float32)
+    attr = []
+    for inp, mask in zip(formatted_inp, feature_mask, strict=True):
+        mask = torch.broadcast_to(mask, inp.shape).long()
+        named = (mask >= 0) & (mask < num_interp_features)
+        gathered = values[mask.clamp(0, max(num_interp_features - 1, 0))]
+        out = torch.zeros_like(inp, dtype=torch.float)
+        out += torch.where(named, gathered, torch.zeros_like(gathered))
+        attr.append(out[0:1] if leading_dim_one else out)
+    return _format_output(is_inputs_tuple, tuple(attr))
+
+
+def _captum_lime():
+    """Captum's ``Lime`` with :func:`gathered_output_shape` (made on first use: importing
+    Captum is slow, and a job that runs no LIME should not pay for it)."""
+    global _CAPTUM_LIME
+    if _CAPTUM_LIME is None:
+        from captum.attr import Lime as CaptumLime
+
+        class GatheredLime(CaptumLime):
+            def _convert_output_shape(self, formatted_inp, feature_mask, coefs,
+                                      num_interp_features, is_inputs_tuple,
+                                      leading_dim_one=False):
+                return gathered_output_shape(formatted_inp, feature_mask, coefs,
+                                             num_interp_features, is_inputs_tuple,
+                                             leading_dim_one)
+
+        _CAPTUM_LIME = GatheredLime
+    return _CAPTUM_LIME
+
+
+_CAPTUM_LIME = None
+
+
 class Lime(ClassifierMethod):
     """One text at a time (padding never becomes a feature), perturbations batched, a torch
     generator seeded per sample (results do not depend on batching or order)."""
@@ -439,12 +488,11 @@ class Lime(ClassifierMethod):
     def _authors(self, x, ids, mask, target: int) -> np.ndarray:
         """The authors' ``get_lime`` (module docstring; constants in ``AUTHORS_LIME``)."""
         from captum._utils.models.linear_model import SkLearnLinearRegression
-        from captum.attr import Lime as CaptumLime
         from captum.attr._core.lime import get_exp_kernel_similarity_function
 
         sim = get_exp_kernel_similarity_function(AUTHORS_LIME["distance"],
                                                  kernel_width=AUTHORS_LIME["kernel_width"])
-        explainer = CaptumLime(self.ctx.forward, interpretable_model=SkLearnLinearRegression(),
+        explainer = _captum_lime()(self.ctx.forward, interpretable_model=SkLearnLinearRegression(),
                                similarity_func=sim)
         with warnings.catch_warnings():
             # every embedding coordinate is a feature, as in the authors' code: Captum warns
@@ -461,14 +509,13 @@ class Lime(ClassifierMethod):
         """One feature per token, whole token vectors zeroed, cosine kernel, Lasso."""
         import torch
         from captum._utils.models.linear_model import SkLearnLasso
-        from captum.attr import Lime as CaptumLime
         from captum.attr._core.lime import get_exp_kernel_similarity_function
 
         cfg = self.ctx.cfg
         n = ids.shape[1]
         sim = get_exp_kernel_similarity_function("cosine", float(cfg.get("lime_kernel_width", 1.0)))
         feature_mask = torch.arange(n, device=ids.device).view(1, n, 1).expand_as(x)
-        explainer = CaptumLime(self.ctx.forward, interpretable_model=SkLearnLasso(alpha=0.01),
+        explainer = _captum_lime()(self.ctx.forward, interpretable_model=SkLearnLasso(alpha=0.01),
                                similarity_func=sim)
         attr = explainer.attribute(
             x, target=target, additional_forward_args=(ids, mask),
