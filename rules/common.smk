@@ -9,6 +9,9 @@
 RUN = config["run"]
 R = f"{config['results_dir']}/{RUN}"
 F = f"{config['figures_dir']}/{RUN}"
+# the device *request* (auto, cpu, cuda[:N]) is the rules' param; each job resolves it where
+# it runs (saliency_repro.runtime.resolve_device), so a rerun planned on another machine (a CPU
+# login node after GPU jobs) sees no change
 DEVICE = config["device"]
 HEAVY_THREADS = config["max_threads"]
 

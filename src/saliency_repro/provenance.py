@@ -31,8 +31,11 @@ def _module_file(dotted: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path) -> set[str]:
-    """Dotted names of the package modules a file imports (``from x import y``: x and x.y)."""
+@cache
+def _imported_modules(path: Path) -> frozenset[str]:
+    """Dotted names of the package modules a file imports (``from x import y``: x and x.y).
+    Cached: every scripted rule follows the same modules, and parsing them again for each
+    rule was most of the Snakefile's start-up time (paid by every cluster job, twice)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out: set[str] = set()
     for node in ast.walk(tree):
@@ -42,7 +45,7 @@ def _imported_modules(path: Path) -> set[str]:
             if node.module.split(".")[0] == PACKAGE:
                 out.add(node.module)
                 out |= {f"{node.module}.{a.name}" for a in node.names}
-    return out
+    return frozenset(out)
 
 
 @cache

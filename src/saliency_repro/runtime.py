@@ -60,11 +60,22 @@ def seed_everything(seed: int) -> None:
 
 
 def resolve_device(name: str) -> str:
-    """``auto`` means CUDA when available, else CPU; an explicit ``cuda`` without a GPU fails."""
+    """The device a job computes on, decided inside the job: ``auto`` means CUDA when the
+    machine running the job has it, else CPU; an explicit ``cuda`` without a GPU fails.
+
+    Rules pass the request (``config['device']``) as their ``device`` param and only this
+    function resolves it, on the machine that runs the job: on a cluster that is not the
+    machine that plans the DAG, and a param holding the resolution would make every model job
+    look changed to a rerun planned elsewhere (a CPU login node after GPU jobs). The job's log
+    says what the request became.
+    """
     import torch
 
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
+        resolved = "cuda" if torch.cuda.is_available() else "cpu"
+    elif name.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"config key 'device' is {name!r} but no CUDA device is available")
-    return name
+    else:
+        resolved = name
+    LOG.info("device: %s requested, %s used", name, resolved)
+    return resolved
