@@ -107,6 +107,21 @@ def timing(name: str, env_extra: dict[str, str], workdir: Path, wall: float | No
     return row
 
 
+def write_subset_index(trees: list[Path]) -> list[str]:
+    """Write into each tree the demo's ``index.csv`` restricted to the artifacts every tree holds,
+    for runs stopped after some artifacts (``--targets``): ``compare`` then judges those alone
+    instead of calling the rest missing."""
+    from saliency_repro.index import files_of
+    from saliency_repro.regeneration import tree_relative
+
+    index = pd.read_csv(REPO / "paper_figures" / "demo" / "index.csv", keep_default_na=False)
+    keep = [r for r in index.to_dict("records") if r["path"] and all(
+        (t / tree_relative(f, t)).is_file() for t in trees for f in files_of(r))]
+    for tree in trees:
+        pd.DataFrame(keep, columns=index.columns).to_csv(tree / "index.csv", index=False)
+    return [r["path"] for r in keep]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(REPO / "results" / "isa"), help="one working directory per setting under it")
@@ -118,7 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", default=None, help="also write the timings of every setting run under "
                         "--root (this invocation's and earlier ones') as Markdown here")
     parser.add_argument("--collect", action="store_true", help="run nothing; write --table from earlier runs")
+    parser.add_argument("--subset-index", nargs="+", metavar="TREE", help="run nothing; write into each "
+                        "paper_figures/demo TREE the demo's index restricted to the artifacts all of them hold")
     args = parser.parse_args(argv)
+    if args.subset_index:
+        print("\n".join(write_subset_index([Path(t) for t in args.subset_index])))
+        return 0
 
     root = Path(args.root)
     root.mkdir(parents=True, exist_ok=True)
