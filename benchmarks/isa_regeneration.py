@@ -122,6 +122,29 @@ def write_subset_index(trees: list[Path]) -> list[str]:
     return [r["path"] for r in keep]
 
 
+def training_table(workdirs: list[Path], dataset: str) -> str:
+    """One row per setting's working directory: the workflow's ``train_classifier`` job for
+    ``dataset`` (its last logged epoch) and the sha256 of the weights it wrote. No time: these
+    runs were stopped and resumed from checkpoints under very different loads; the cost of a
+    setting is measured by ``benchmarks/isa_training_step.py``."""
+    import ast
+    import hashlib
+
+    lines = ["| setting | environment | last epoch: train loss, validation accuracy "
+             "| weights sha256 |", "| --- | --- | --- | --- |"]
+    for workdir in workdirs:
+        run = next(workdir.glob("results/*"))
+        epochs = [ast.literal_eval(line.split("epoch ", 1)[1]) for line in
+                  (run / "logs" / "train_classifier" / f"{dataset}.log").read_text().splitlines() if "epoch {" in line]
+        last = epochs[-1] if epochs else {}
+        weights = run / "models" / dataset / "classifier" / "model.safetensors"
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12] if weights.is_file() else "(not trained)"
+        env = " ".join(f"`{k}={v}`" for k, v in SETTINGS.get(workdir.name, {}).items()) or "(none)"
+        lines.append(f"| {workdir.name} | {env} | epoch {last.get('epoch')}: {last.get('train_loss')!r}, "
+                     f"{last.get('validation_accuracy')} | {digest} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(REPO / "results" / "isa"), help="one working directory per setting under it")
@@ -135,7 +158,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collect", action="store_true", help="run nothing; write --table from earlier runs")
     parser.add_argument("--subset-index", nargs="+", metavar="TREE", help="run nothing; write into each "
                         "paper_figures/demo TREE the demo's index restricted to the artifacts all of them hold")
+    parser.add_argument("--training-table", nargs="+", metavar="WORKDIR", help="run nothing; print (and write "
+                        "to --table) the sentiment classifier's training in each setting's working directory")
     args = parser.parse_args(argv)
+    if args.training_table:
+        text = ("The demo's sentiment classifier trained by the workflow (reduced demo config) under each "
+                "setting (`benchmarks/isa_regeneration.py --training-table`)\n\n"
+                + training_table([Path(w) for w in args.training_table], "sentiment") + "\n")
+        print(text)
+        if args.table:
+            Path(args.table).write_text(text)
+        return 0
     if args.subset_index:
         print("\n".join(write_subset_index([Path(t) for t in args.subset_index])))
         return 0

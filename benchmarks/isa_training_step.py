@@ -43,7 +43,7 @@ SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
-def worker(steps: int, threads: int) -> dict:
+def worker(steps: int, threads: int, save: str | None = None) -> dict:
     """Train the demo classifier's architecture for ``steps`` steps; losses, weights hash, CPU s."""
     import hashlib
     import time
@@ -74,6 +74,10 @@ def worker(steps: int, threads: int) -> dict:
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().contiguous().numpy().tobytes())
+    if save:
+        import numpy as np
+
+        np.savez(save, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
     return {"capability": torch.backends.cpu.get_cpu_capability(), "losses": losses,
             "sha256": digest.hexdigest(), "cpu_s": cpu, "wall_s": wall}
 
@@ -88,6 +92,7 @@ def first_difference(a: list[float], b: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--save", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the demo's max_threads is 2)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -95,14 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", help="write the result as Markdown here")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.steps, args.threads)))
+        print(json.dumps(worker(args.steps, args.threads, args.save)))
         return 0
 
+    import tempfile
+
+    import numpy as np
+
+    tmp = tempfile.TemporaryDirectory(prefix="isa-step-")
     runs: dict[str, list[dict]] = {name: [] for name in args.settings}
-    for _ in range(args.rounds):
+    for round_ in range(args.rounds):
         # one round's settings run side by side: they share whatever else loads the machine
         procs = {name: subprocess.Popen([sys.executable, __file__, "--worker", "--steps", str(args.steps),
-                                         "--threads", str(args.threads)], env={**os.environ, **SETTINGS[name]},
+                                         "--threads", str(args.threads), "--save", f"{tmp.name}/{name}-{round_}.npz"],
+                                        env={**os.environ, **SETTINGS[name]},
                                         stdout=subprocess.PIPE, text=True)
                  for name in args.settings}
         for name, proc in procs.items():
@@ -112,17 +123,28 @@ def main(argv: list[str] | None = None) -> int:
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
             print(name, runs[name][-1]["sha256"][:12], f"{runs[name][-1]['cpu_s']:.2f} cpu s", flush=True)
     ref = runs[args.settings[0]][0]
+    ref_weights = np.load(f"{tmp.name}/{args.settings[0]}-0.npz")
+
+    def weight_difference(name: str) -> str:
+        """Largest |difference| from the reference's weights, and the share of weights that differ."""
+        w = np.load(f"{tmp.name}/{name}-0.npz")
+        diff = max(float(np.abs(w[k] - ref_weights[k]).max()) for k in ref_weights.files)
+        share = sum(int((w[k] != ref_weights[k]).sum()) for k in ref_weights.files) / sum(
+            ref_weights[k].size for k in ref_weights.files)
+        return f"{diff:.1e} ({share:.0%} of weights)"
+
     native_cpu = statistics.median(r["cpu_s"] for r in runs[args.settings[0]])
     lines = ["| setting | environment | ATen kernels | repeatable (all rounds same weights) | weights sha256 "
-             f"| same weights as {args.settings[0]} | first loss differing from {args.settings[0]} "
+             f"| same weights as {args.settings[0]} | max weight difference | first loss differing from {args.settings[0]} "
              f"| loss after step {args.steps} | CPU s (median of {args.rounds}) | CPU vs {args.settings[0]} |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name in args.settings:
         rs = runs[name]
         cpu = statistics.median(r["cpu_s"] for r in rs)
         env = " ".join(f"`{k}={v}`" for k, v in SETTINGS[name].items()) or "(none)"
         lines.append(f"| {name} | {env} | {rs[0]['capability']} | {'(1 round)' if len(rs) == 1 else 'yes' if len({r['sha256'] for r in rs}) == 1 else 'no'} "
                      f"| {rs[0]['sha256'][:12]} | {'yes' if rs[0]['sha256'] == ref['sha256'] else 'no'} "
+                     f"| {weight_difference(name)} "
                      f"| {first_difference(ref['losses'], rs[0]['losses'])} | {rs[0]['losses'][-1]!r} "
                      f"| {cpu:.2f} | {cpu / native_cpu:.2f}x |")
     import torch
