@@ -11,6 +11,9 @@ line naming the key, or the file and line: Snakemake's own parsers of ``--config
 bracket, a symlink loop, a target placed after ``--configfile``), so ``run`` reads them first,
 runs every start-up check of the workflow, and only then starts Snakemake with the same
 arguments.
+``compare PUBLISHED REGENERATED``: does a regeneration agree with the published artifacts
+(``saliency_repro.regeneration``); exits non-zero when a verdict, rank or significance decision
+differs or an artifact is missing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import yaml
 
 from saliency_repro.claims import README_BEGIN, README_END, readme_block, replace_readme_block
 from saliency_repro.config import REPO_ROOT, ConfigError
+from saliency_repro.regeneration import Tolerances
 
 #: README block name -> the generated table it is rendered from (relative to the repository):
 #: a claims table (``.csv``, rendered by ``readme_block``) or any table's Markdown (``.md``,
@@ -242,6 +246,31 @@ def _run(args: argparse.Namespace) -> int:
     return _snakemake(argv)
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from saliency_repro.regeneration import (
+        CompareError,
+        compare_trees,
+        open_tree,
+        summary_text,
+        write_report,
+    )
+
+    tol = Tolerances(percent_atol=args.percent_atol, score_atol=args.score_atol,
+                     p_log10_tol=args.p_log10_tol, alpha=args.alpha)
+    try:
+        with open_tree(args.regenerated) as (regenerated, reg_name), \
+                open_tree(args.published, other=args.regenerated) as (published, pub_name):
+            comp = compare_trees(published, regenerated, tol, pub_name, reg_name)
+    except CompareError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary_text(comp, args.worst))
+    stem = Path(args.out) if args.out else Path("results") / "compare" / Path(args.regenerated).name
+    written = write_report(comp, stem, args.worst)
+    print("written: " + ", ".join(str(p) for p in written))
+    return 1 if comp.failing() else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="saliency-repro", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +292,23 @@ def main(argv: list[str] | None = None) -> int:
                        prefix_chars="+")
     p.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="Snakemake's arguments, as given to snakemake")
     p.set_defaults(func=_run)
+    p = sub.add_parser("compare", help="does a regeneration agree with the published tables and figures?")
+    p.add_argument("published", help="a paper_figures/{run} tree, or a git revision: REV (the same path as "
+                   "REGENERATED) or REV:PATH")
+    p.add_argument("regenerated", help="the regenerated paper_figures/{run} tree")
+    tol = Tolerances()
+    p.add_argument("--percent-atol", type=float, default=tol.percent_atol,
+                   help="percentages, absolute, in points (default %(default)s)")
+    p.add_argument("--score-atol", type=float, default=tol.score_atol,
+                   help="other numbers, absolute (default %(default)s)")
+    p.add_argument("--p-log10-tol", type=float, default=tol.p_log10_tol,
+                   help="p-values, absolute on the log10 scale (default %(default)s)")
+    p.add_argument("--alpha", type=float, default=tol.alpha, help="a p-value on the other side of it is a "
+                   "changed significance decision (default %(default)s)")
+    p.add_argument("--worst", type=int, default=10, help="how many of the worst cells to print (default %(default)s)")
+    p.add_argument("--out", help="stem of the written tables: STEM.csv, STEM_cells.csv, STEM.md "
+                   "(default results/compare/<run>)")
+    p.set_defaults(func=_compare)
     args = parser.parse_args(argv)
     return args.func(args)
 
