@@ -4,6 +4,7 @@
 prose can never drift from the numbers (``tests/test_claims.py`` checks they agree).
 ``lineage PATH [--verify]``: print the jobs and files that made an artifact, down to the raw
 files, and with ``--verify`` recompute every sha256 on the chain.
+``study serve|export``: host the crowd study and export its answers (:mod:`saliency_repro.study`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help="YAML config files (each checked on its own)")
     p.add_argument("--no-device", action="store_true", help="do not check that the configured GPU exists here")
     p.set_defaults(func=_check_config)
+    from saliency_repro.study.cli import register as register_study
+
+    register_study(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
