@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("starlette")
+from sqlalchemy import select  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from saliency_repro.crowd.export import IDK_TEXT  # noqa: E402
@@ -151,8 +152,8 @@ def test_no_sample_twice_and_full_page(env):
     assert r.status_code == 200 and r.headers["x-study-state"] == "full"
     assert "study is full" in r.text
     with engine.connect() as conn:
-        holds = pd.read_sql(db.select(db.holds), conn)
-        expo = pd.read_sql(db.select(db.exposures), conn)
+        holds = pd.read_sql(select(db.holds), conn)
+        expo = pd.read_sql(select(db.exposures), conn)
     assert holds["batch_id"].is_unique and len(holds) == n
     assert not expo.duplicated(["person_key", "sample_id"]).any()
 
@@ -161,7 +162,7 @@ def test_expired_lease_releases_the_slot_and_keeps_answers_uncounted(env):
     study, client, clock, engine = env
     page = arrive(client, "gone")
     with engine.connect() as conn:
-        batch = conn.execute(db.select(db.leases.c.batch_id)).scalar_one()
+        batch = conn.execute(select(db.leases.c.batch_id)).scalar_one()
     for _ in range(2):
         answer(client, page, current_task(client, page), study.label_names[0])
     clock.now += LEASE + 1
@@ -169,8 +170,8 @@ def test_expired_lease_releases_the_slot_and_keeps_answers_uncounted(env):
     assert r.status_code == 410 and "ran out" in r.text
     page2 = arrive(client, "next")
     with engine.connect() as conn:
-        leases = pd.read_sql(db.select(db.leases).order_by(db.leases.c.lease_id), conn)
-        ans = pd.read_sql(db.select(db.answers), conn)
+        leases = pd.read_sql(select(db.leases).order_by(db.leases.c.lease_id), conn)
+        ans = pd.read_sql(select(db.answers), conn)
     assert list(leases["state"]) == ["expired", "active"]
     assert leases["batch_id"].iloc[1] == batch  # the released slot went to the next arrival
     assert len(ans) == 2 and (~ans["counted"]).all() and ans["flag"].eq("lease expired").all()
@@ -179,7 +180,7 @@ def test_expired_lease_releases_the_slot_and_keeps_answers_uncounted(env):
     r = client.get("/start", params={"PROLIFIC_PID": "gone", "STUDY_ID": "s", "SESSION_ID": "y"})
     if r.status_code == 303:
         with engine.connect() as conn:
-            lid = conn.execute(db.select(db.leases.c.batch_id).where(
+            lid = conn.execute(select(db.leases.c.batch_id).where(
                 db.leases.c.person_key == "prolific:gone", db.leases.c.state == "active")).scalar_one()
         first = set(study.batch_samples[batch])
         assert not first & set(study.batch_samples[lid])

@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the importer's too-fast rule for the researcher view (default: config crowd.platform.min_seconds or 120)")
     s.add_argument("--sqlite-synchronous", default="NORMAL", choices=["NORMAL", "FULL"],
                    help="NORMAL: no committed answer lost when the server process dies; FULL: nor on power loss")
+    s.add_argument("--keep-alive-seconds", type=float, default=75.0,
+                   help="idle HTTP keep-alive kept open (longer than clients keep theirs, so a client "
+                        "never sends on a connection the server is closing)")
     s.add_argument("--access-log", action="store_true", help="log every request")
     s.set_defaults(func=_serve)
     e = ss.add_parser("export", help="write the counted answers as the platform importer's long CSV")
@@ -109,7 +112,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"lab link: {url}/start")
     print(f"researcher view: {url}/admin?token={token}", flush=True)
     uvicorn.run(create_app(study), host=args.host, port=args.port, log_level="warning",
-                access_log=args.access_log, timeout_graceful_shutdown=5)
+                access_log=args.access_log, timeout_graceful_shutdown=5,
+                timeout_keep_alive=args.keep_alive_seconds)
     return 0
 
 

@@ -123,6 +123,8 @@ class Study:
         self.batch_samples: dict[str, list[str]] = {
             b: list(g["sample_id"]) for b, g in bt.groupby("batch_id", sort=False)}
         self.choices = [*self.label_names, IDK_TEXT]
+        self._task_info = {tid: {"task_id": tid, "display": r.display, "method": r.method,
+                                 "k": int(r.k)} for tid, r in self.tasks.iterrows()}
 
     # ------------------------------------------------------------------ arrival
     def parse_answer(self, value: str) -> int:
@@ -140,7 +142,8 @@ class Study:
             select(db.leases.c.lease_id).where(db.leases.c.state == "active",
                                                db.leases.c.expires_at <= now))]
         if ids:
-            conn.execute(update(db.leases).where(db.leases.c.lease_id.in_(ids))
+            conn.execute(update(db.leases).where(db.leases.c.lease_id.in_(ids),
+                                                 db.leases.c.state == "active")
                          .values(state="expired"))
             conn.execute(delete(db.holds).where(db.holds.c.lease_id.in_(ids)))
             conn.execute(update(db.answers).where(db.answers.c.lease_id.in_(ids))
@@ -236,8 +239,8 @@ class Study:
                          r.n_answered, len(ids), r.expires_at, r.session_id, r.submit_to, ids)
 
     def task(self, task_id: str) -> dict:
-        t = self.tasks.loc[task_id]
-        return {"task_id": task_id, "display": t["display"], "method": t["method"], "k": int(t["k"])}
+        """What the page shows of a task (a copy: callers may add to it)."""
+        return dict(self._task_info[task_id])
 
     # ------------------------------------------------------------------ answers
     def answer(self, token: str, task_id: str, value: str) -> LeaseView:
