@@ -199,9 +199,9 @@ def test_vanished_workers_slots_come_back_after_the_lease(tmp_path):
     server = ServerProcess(serve_args(root, labels, url, "--lease-minutes", str(lease_s / 60)),
                            tmp_path / "server.log").start()
     engine = engine_of(url)
-    with engine.connect() as conn:
-        n_batches = conn.execute(select(func.count()).select_from(db.batches)).scalar_one()
     try:
+        with engine.connect() as conn:
+            n_batches = conn.execute(select(func.count()).select_from(db.batches)).scalar_one()
         vanished = asyncio.run(run_crowd(server.base, [f"V{i}" for i in range(5)], brains,
                                          concurrency=5, vanish_after=2))
         assert all(len(v.acked) == 2 for v in vanished)

@@ -292,3 +292,25 @@ def test_admin_view_and_release(env):
     assert r.json() == {"released": True}
     assert client.get(page).status_code == 410
     assert re.search(r"returned 1", client.get("/admin", params={"token": "s3cret"}).text)
+
+
+def test_export_snapshot_and_unchanged_file(env, tmp_path):
+    from saliency_repro.crowd.platform import read_long
+    from saliency_repro.study.service import write_long_csv
+
+    study, client, _, engine = env
+    out = tmp_path / "answers.csv"
+    empty = write_long_csv(engine, out)
+    assert empty["answers_counted"] == 0 and out.read_text() == "task_id,worker_id,answer,seconds\n"
+    page = arrive(client, "exp1")
+    finish(client, page, study.label_names[2])
+    first = write_long_csv(engine, out)
+    n = len(study.lease(page[3:]).task_ids)
+    assert first["answers_counted"] == n and first["sha256"] != empty["sha256"]
+    mtime = out.stat().st_mtime_ns
+    again = write_long_csv(engine, out)
+    assert again == first and out.stat().st_mtime_ns == mtime  # nothing new: file untouched
+    t = study.tasks.reset_index()
+    got = read_long(out, t[t["sample_set"] == "correct"], study.label_names,
+                    other_tasks=[t[t["sample_set"] != "correct"]])
+    assert len(got) == n and (got["answer"] == 2).all() and got["worker_id"].eq("exp1").all()

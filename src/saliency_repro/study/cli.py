@@ -122,10 +122,10 @@ def _export(args: argparse.Namespace) -> int:
     from saliency_repro.study.service import write_long_csv
 
     try:
-        path = write_long_csv(args.db, args.out)
+        snap = write_long_csv(args.db, args.out)
     except StudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    n = sum(1 for _ in open(path, encoding="utf-8")) - 1
-    print(f"{path}: {n} counted answer(s)")
+    print(f"{snap['path']}: {snap['answers_counted']} counted answer(s) of study {snap['dataset']} "
+          f"(last answer id {snap['last_answer_id']}, sha256 {snap['sha256'][:12]})")
     return 0

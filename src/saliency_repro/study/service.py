@@ -352,6 +352,18 @@ class Study:
             "answers_per_task": {int(k): int(v) for k, v in hist.items()},
         }
 
+    def snapshot(self) -> dict:
+        """What an export read: the design's fingerprint, the counted answers and the last
+        answer stored (id and time), so that a record of it tells whether answers arrived since."""
+        A = db.answers
+        with self.engine.connect() as conn:
+            fp = db.read_meta(conn)["fingerprint"]
+            n, last_id, last_at = conn.execute(select(
+                func.count().filter(A.c.counted == True),  # noqa: E712
+                func.max(A.c.answer_id), func.max(A.c.answered_at))).one()
+        return {"dataset": self.dataset, "fingerprint": fp, "answers_counted": int(n or 0),
+                "last_answer_id": int(last_id or 0), "last_answered_at": last_at}
+
     def excluded(self) -> list[dict]:
         """Finished workers the importer's exclusion rule would drop (with this study's
         ``min_seconds``), judged on their counted answers."""
@@ -364,15 +376,25 @@ class Study:
         return [{"worker_id": r.worker_id, "reason": r.reason} for r in excl.itertuples()]
 
 
-def write_long_csv(engine_or_url: Engine | str, path: str | os.PathLike) -> Path:
-    """Write a study database's counted answers as the ``platform`` importer's long CSV.
+def write_long_csv(engine_or_url: Engine | str, path: str | os.PathLike) -> dict:
+    """Write a study database's counted answers as the ``platform`` importer's long CSV and
+    return the snapshot it read (:meth:`Study.snapshot` plus the file's sha256), for provenance.
 
     This is how the workflow reads a study: a crowd source ``{type: platform, format: long,
     path: <this file>}`` imports it with the exclusion rule and design checks of
-    :mod:`saliency_repro.crowd.platform`."""
+    :mod:`saliency_repro.crowd.platform`. A file whose content would not change is left alone
+    (same bytes, same mtime), so a rerun recomputes only after new answers arrived."""
+    import hashlib
+
     from saliency_repro.io import write_text
 
     engine = db.engine_for(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
-    text = Study(engine).long_csv()
-    write_text(path, text)
-    return Path(path)
+    study = Study(engine)
+    snap = study.snapshot()
+    text = study.long_csv()
+    p = Path(path)
+    if not (p.is_file() and p.read_text(encoding="utf-8") == text):
+        write_text(p, text)
+    snap["sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    snap["path"] = str(p)
+    return snap

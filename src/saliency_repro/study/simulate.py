@@ -106,16 +106,19 @@ class WorkerLog:
     final_url: str = ""
 
 
-async def _request(client, method: str, url: str, log: WorkerLog, retry_until: float, **kw):
-    """One request, retried on connection errors (a server being restarted) until a deadline."""
+async def _request(client, method: str, url: str, log: WorkerLog, retry_s: float, **kw):
+    """One request, retried on connection errors (a server being restarted) for up to
+    ``retry_s`` seconds from its first failure."""
     import httpx
 
+    give_up = None
     while True:
         try:
             return await client.request(method, url, **kw)
         except httpx.TransportError as exc:
             log.errors.append(f"{type(exc).__name__} {method} {url}")
-            if time.monotonic() > retry_until:
+            give_up = give_up or time.monotonic() + retry_s
+            if time.monotonic() > give_up:
                 raise
             await asyncio.sleep(0.2)
 
@@ -126,7 +129,7 @@ async def run_worker(client, base: str, person: str, brains: Brains, platform: s
     """One person: arrive, then read the task page and answer until the batch ends (or until
     ``vanish_after`` answers, then leave without a word). Records what the server acknowledged."""
     log = WorkerLog(person)
-    deadline = time.monotonic() + retry_s
+    deadline = retry_s
     if platform == "prolific":
         q = {"PROLIFIC_PID": person, "STUDY_ID": "simstudy", "SESSION_ID": f"s-{person}"}
     elif platform == "mturk":
