@@ -78,6 +78,7 @@ def _study_from_args(args: argparse.Namespace):
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
 
     from saliency_repro.study.app import create_app, safe_url
     from saliency_repro.study.db import StudyError, engine_for, install
@@ -102,8 +103,8 @@ def _serve(args: argparse.Namespace) -> int:
                             completion_code=args.completion_code, admin_token=token,
                             min_seconds=min_seconds)
         study = Study(engine, settings)
-    except StudyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (StudyError, SQLAlchemyError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     url = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
     print(f"Prolific study URL: {url}/start?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}&STUDY_ID={{{{%STUDY_ID%}}}}"
@@ -118,13 +119,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from saliency_repro.study.db import StudyError
     from saliency_repro.study.service import write_long_csv
 
     try:
         snap = write_long_csv(args.db, args.out)
-    except StudyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (StudyError, SQLAlchemyError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     print(f"{snap['path']}: {snap['answers_counted']} counted answer(s) of study {snap['dataset']} "
           f"(last answer id {snap['last_answer_id']}, sha256 {snap['sha256'][:12]})")

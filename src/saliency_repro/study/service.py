@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from saliency_repro.crowd import IDK
 from saliency_repro.crowd.export import IDK_TEXT
@@ -106,8 +106,16 @@ class Study:
         self.engine = engine
         self.settings = settings or Settings()
         self.clock = clock
-        with engine.connect() as conn:
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:") \
+                and not Path(engine.url.database).is_file():
+            raise db.StudyError(f"{engine.url.database}: no such study database file")
+        try:
+            conn = engine.connect()
             m = db.read_meta(conn)
+        except DBAPIError as exc:
+            raise db.StudyError(f"{engine.url.render_as_string(hide_password=True)}: cannot read a study "
+                                f"database there ({str(exc.orig).strip()})") from None
+        with conn:
             if not m:
                 raise db.StudyError("database holds no study: run `saliency-repro study serve` "
                                     "with the study's design first")
