@@ -44,7 +44,8 @@ def skip_or_fail(msg: str) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """A study shaped like the demo's: 40 + 10 samples, 4 methods x 4 k, R=5, B=40."""
+    """A demo-like study, smaller: 40 + 10 samples, 4 methods x 4 k, R=5, B=40 (160 batches,
+    4,000 answers; the demo itself has 40 + 40 samples, 8 methods x 5 k: 400 batches)."""
     root = tmp_path_factory.mktemp("study") / "crowd" / "topic"
     labels, train = synthetic_design(root, workers_per_task=R, tasks_per_worker=40)
     tasks = {s: pd.read_parquet(root / s / "design" / "tasks.parquet") for s in ("correct", "misclassified")}

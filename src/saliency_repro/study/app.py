@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     HTMLResponse,
     JSONResponse,
@@ -186,10 +186,13 @@ async def read_form(request: Request, limit: int,
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise StudyRequestError(413, f"request body over {limit} bytes")
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise StudyRequestError(413, f"request body over {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise StudyRequestError(413, f"request body over {limit} bytes")
+    except ClientDisconnect:  # the worker left mid-request: nothing was read, nothing is done
+        raise StudyRequestError(400, "the request was not received whole") from None
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
                           max_num_fields=8)
