@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from saliency_repro.study.harness import ServerProcess, postgres_bin, postgres_cluster
 from saliency_repro.study.simulate import Brains, run_crowd, synthetic_design
@@ -44,18 +45,24 @@ def one_run(root: Path, labels, brains, url: str, workers: int, per_worker: int 
     server = ServerProcess(["--design-dir", str(root), "--dataset", "bench", "--label-names",
                             ",".join(labels), "--db", url, "--token", "bench"], log).start()
     try:
+        proc = psutil.Process(server.proc.pid)
+        cpu0, me0 = sum(proc.cpu_times()[:2]), sum(psutil.Process().cpu_times()[:2])
         t0 = time.perf_counter()
         logs = asyncio.run(run_crowd(server.base, [f"B{i:05d}" for i in range(workers)], brains,
                                      concurrency=workers, json_answers=True,
                                      vanish_after=per_worker))
         wall = time.perf_counter() - t0
+        server_cpu = sum(proc.cpu_times()[:2]) - cpu0
+        client_cpu = sum(psutil.Process().cpu_times()[:2]) - me0
     finally:
         server.stop()
     lat = np.array([x for g in logs for x in g.latencies])
     errors = sum(len(g.errors) for g in logs)
     return {"answers": len(lat), "wall_s": wall, "answers_per_s": len(lat) / wall,
             "p50_ms": 1000 * float(np.percentile(lat, 50)), "p95_ms": 1000 * float(np.percentile(lat, 95)),
-            "errors": errors, "finished": sum(g.finished for g in logs)}
+            "errors": errors, "server_cpu_ms": 1000 * server_cpu / max(len(lat), 1),
+            "client_cpu_ms": 1000 * client_cpu / max(len(lat), 1),
+            "finished": sum(g.finished for g in logs)}
 
 
 def main() -> int:
@@ -68,7 +75,8 @@ def main() -> int:
     p.add_argument("--out", type=Path)
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="study-bench-"))
-    # enough batches for 200 workers at once: 80 samples x 4 methods x 5 k x 5 answers / 100
+    # enough batches for 200 workers at once: 100 batches of 100 tasks (100 samples x 4 methods
+    # x 5 k x 5 answers) + 100 of 20 tasks (20 misclassified samples)
     root = tmp / "crowd" / "bench"
     labels, brains = make_design(root, 100, 20, (1, 3, 5, 10, 20))
     rows = []
@@ -104,12 +112,18 @@ def main() -> int:
         df["answers_per_s"] = df["answers_per_s"].round(0).astype(int)
         df["p50_ms"] = df["p50_ms"].round(1)
         df["p95_ms"] = df["p95_ms"].round(1)
+        df["server_cpu_ms"] = df["server_cpu_ms"].round(2)
+        df["client_cpu_ms"] = df["client_cpu_ms"].round(2)
         df = df.drop(columns=["finished"]).rename(columns={
-            "wall_s": "wall (s)", "answers_per_s": "answers/s", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)"})
+            "wall_s": "wall (s)", "answers_per_s": "answers/s", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)",
+            "server_cpu_ms": "server CPU ms/answer", "client_cpu_ms": "client CPU ms/answer"})
         head = (f"Study server load (`benchmarks/study_load.py`), {os.cpu_count()} CPUs shared by client "
                 f"and server (load average {load_before:.1f} when it started: other jobs ran too), "
                 f"{datetime.date.today()}; each worker answers {args.answers_per_worker} tasks through "
-                f"the answer route, one uvicorn process, SQLite in WAL mode (synchronous=NORMAL)")
+                f"the answer route, one uvicorn process, SQLite in WAL mode (synchronous=NORMAL). "
+                f"Server CPU ms/answer (the server process's CPU time over the run, arrivals and "
+                f"page views included, per answer) does not depend on what else runs: "
+                f"1000 / it is the answers/s one fully used core would give")
         text = head + "\n\n" + df.to_markdown(index=False) + "\n"
         if full is not None:
             text += (f"\nFull study size (2 datasets x 4,000 tasks x 5 answers, 200 workers at once, "

@@ -109,10 +109,13 @@ class Study:
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:") \
                 and not Path(engine.url.database).is_file():
             raise db.StudyError(f"{engine.url.database}: no such study database file")
+        conn = None
         try:
             conn = engine.connect()
             m = db.read_meta(conn)
         except DBAPIError as exc:
+            if conn is not None:
+                conn.close()
             raise db.StudyError(f"{engine.url.render_as_string(hide_password=True)}: cannot read a study "
                                 f"database there ({str(exc.orig).strip()})") from None
         with conn:
@@ -325,6 +328,8 @@ class Study:
         """The researcher's view: batches, workers, leases, per (sample set, method, k) counts."""
         now = self.clock()
         L, A = db.leases, db.answers
+        with db.write_tx(self.engine) as conn:  # leases past their time show as released
+            self.sweep(conn, now)
         with self.engine.connect() as conn:
             states = dict(conn.execute(select(L.c.state, func.count()).group_by(L.c.state)).all())
             outstanding = [dict(r._mapping) for r in conn.execute(
