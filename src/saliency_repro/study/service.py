@@ -27,7 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from saliency_repro.crowd import IDK
@@ -41,6 +53,24 @@ PLATFORMS = ("prolific", "mturk", "lab")
 MTURK_SUBMIT_HOSTS = ("https://www.mturk.com", "https://workersandbox.mturk.com")
 #: the long CSV the ``platform`` importer reads (:func:`saliency_repro.crowd.platform.read_long`)
 LONG_COLUMNS = ["task_id", "worker_id", "answer", "seconds"]
+
+# The answer route's statements, built once: plain SQL with named parameters is what every
+# SQLAlchemy dialect takes, and skips per-request statement construction (most of its CPU)
+_LEASE_BY_TOKEN = text(
+    "SELECT lease_id, token, batch_id, platform, person_id, person_key, session_id, submit_to, "
+    "state, started_at, expires_at, last_at, n_answered FROM leases WHERE token = :token")
+_ANSWER_CAS = text(
+    "UPDATE leases SET n_answered = :n, last_at = :now WHERE lease_id = :id AND n_answered = :pos "
+    "AND state = 'active' AND expires_at > :now")
+_FINISH_CAS = text(
+    "UPDATE leases SET n_answered = :n, last_at = :now, state = 'finished', finished_at = :now "
+    "WHERE lease_id = :id AND n_answered = :pos AND state = 'active' AND expires_at > :now")
+_INSERT_ANSWER = text(
+    "INSERT INTO answers (lease_id, position, task_id, person_key, answer, answered_at, seconds, "
+    "counted, flag) VALUES (:lease_id, :position, :task_id, :person_key, :answer, :answered_at, "
+    ":seconds, :counted, :flag)").bindparams(bindparam("counted", type_=Boolean))
+_COUNT_LEASE = text("UPDATE answers SET counted = :t WHERE lease_id = :id").bindparams(
+    bindparam("t", type_=Boolean))
 
 
 class StudyRequestError(Exception):
@@ -96,6 +126,9 @@ class LeaseView:
     session_id: str
     submit_to: str
     task_ids: list[str] = field(default_factory=list)
+    person_key: str = ""
+    started_at: float = 0.0
+    last_at: float | None = None
 
 
 class Study:
@@ -239,7 +272,7 @@ class Study:
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token or ""):
             raise StudyRequestError(404, "unknown link")
         with self.engine.connect() as conn:
-            r = conn.execute(select(db.leases).where(db.leases.c.token == token)).first()
+            r = conn.execute(_LEASE_BY_TOKEN, {"token": token}).first()
         if r is None:
             raise StudyRequestError(404, "unknown link")
         ids = self.batch_task_ids[r.batch_id]
@@ -247,7 +280,8 @@ class Study:
         if state == "active" and r.expires_at <= self.clock():
             state = "expired"
         return LeaseView(r.token, r.lease_id, r.batch_id, r.platform, r.person_id, state,
-                         r.n_answered, len(ids), r.expires_at, r.session_id, r.submit_to, ids)
+                         r.n_answered, len(ids), r.expires_at, r.session_id, r.submit_to, ids,
+                         r.person_key, r.started_at, r.last_at)
 
     def task(self, task_id: str) -> dict:
         """What the page shows of a task (a copy: callers may add to it)."""
@@ -273,25 +307,20 @@ class Study:
             raise StudyRequestError(409, "this is not your current task")
         now = self.clock()
         last = pos == lv.n_tasks - 1
-        L, A = db.leases, db.answers
+        # the compare-and-set on n_answered makes the values read with the lease current: the
+        # update succeeds only if no answer was stored since, so last_at is this task's start
+        start = lv.last_at if lv.last_at is not None else lv.started_at
         with db.write_tx(self.engine) as conn:
-            prev = conn.execute(select(L.c.n_answered, L.c.last_at, L.c.started_at, L.c.person_key)
-                                .where(L.c.lease_id == lv.lease_id)).first()
-            values = {"n_answered": pos + 1, "last_at": now}
-            if last:
-                values.update(state="finished", finished_at=now)
-            n = conn.execute(update(L).where(L.c.lease_id == lv.lease_id, L.c.n_answered == pos,
-                                             L.c.state == "active", L.c.expires_at > now)
-                             .values(**values)).rowcount
+            n = conn.execute(_FINISH_CAS if last else _ANSWER_CAS,
+                             {"n": pos + 1, "now": now, "id": lv.lease_id, "pos": pos}).rowcount
             if n != 1:  # a concurrent duplicate, or the lease ran out meanwhile: nothing written
                 raise StudyRequestError(409, "this task is already answered or the batch ended")
-            start = prev.last_at if prev.last_at is not None else prev.started_at
-            conn.execute(insert(A).values(
-                lease_id=lv.lease_id, position=pos, task_id=task_id, person_key=prev.person_key,
-                answer=code, answered_at=now, seconds=max(0.0, now - start), counted=last,
-                flag=""))
+            conn.execute(_INSERT_ANSWER, {
+                "lease_id": lv.lease_id, "position": pos, "task_id": task_id,
+                "person_key": lv.person_key, "answer": code, "answered_at": now,
+                "seconds": max(0.0, now - start), "counted": last, "flag": ""})
             if last:
-                conn.execute(update(A).where(A.c.lease_id == lv.lease_id).values(counted=True))
+                conn.execute(_COUNT_LEASE, {"id": lv.lease_id, "t": True})
         lv.n_answered = pos + 1
         lv.state = "finished" if last else "active"
         return lv
