@@ -127,7 +127,11 @@ def test_prolific_worker_in_a_real_browser(driver, tmp_path):
         assert driver.current_url == done_url
         assert "BROWSER1" in driver.find_element(By.TAG_NAME, "body").text
         driver.save_screenshot(str(SHOTS / "completion.png"))
-        # the completion page is the platform's; the thank-you page of a lab worker is ours
+        # the researcher's view: this worker's batch counted
+        driver.get(f"{server.base}/admin?token=tok")
+        assert "Study topic: progress" in driver.title + driver.find_element(By.TAG_NAME, "h1").text
+        assert "1 done" in driver.find_element(By.TAG_NAME, "body").text
+        driver.save_screenshot(str(SHOTS / "researcher_view.png"))
     finally:
         server.stop()
         shutil.copy(tmp_path / "server.log", tmp_path / "server.log.keep")
