@@ -33,10 +33,10 @@ from saliency_repro.study.simulate import Brains, run_crowd, synthetic_design
 
 
 def make_design(root: Path, n_correct: int, n_mis: int, ks: tuple[int, ...]) -> tuple:
-    labels, train = synthetic_design(root, n_samples={"correct": n_correct, "misclassified": n_mis},
-                                     ks=ks, workers_per_task=5, tasks_per_worker=100)
-    tasks = pd.concat(pd.read_parquet(root / s / "design" / "tasks.parquet")
-                      for s in ("correct", "misclassified"))
+    sets = {s: n for s, n in (("correct", n_correct), ("misclassified", n_mis)) if n}
+    labels, train = synthetic_design(root, n_samples=sets, ks=ks, workers_per_task=5,
+                                     tasks_per_worker=100)
+    tasks = pd.concat(pd.read_parquet(root / s / "design" / "tasks.parquet") for s in sets)
     return labels, Brains(tasks, train, labels, seed=11)
 
 
@@ -65,6 +65,12 @@ def one_run(root: Path, labels, brains, url: str, workers: int, per_worker: int 
             "finished": sum(g.finished for g in logs)}
 
 
+def full_line(seconds: float, load: float) -> str:
+    return (f"\nFull study size (2 datasets x 4,000 tasks x 5 answers = 40,000 answers, 200 workers "
+            f"at once, each doing a whole batch of 100 through the answer route, SQLite, load average "
+            f"{load:.1f} at the end): {seconds:.0f} s wall.\n")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workers", default="50,200", help="concurrent workers (comma-separated)")
@@ -73,6 +79,8 @@ def main() -> int:
     p.add_argument("--full-study", action="store_true",
                    help="also time 2 x 4,000 tasks x 5 answers pushed through (SQLite, 200 workers)")
     p.add_argument("--out", type=Path)
+    p.add_argument("--full-study-only", action="store_true",
+                   help="run only --full-study and add its line to the existing --out table")
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="study-bench-"))
     # enough batches for 200 workers at once: 100 batches of 100 tasks (100 samples x 4 methods
@@ -81,7 +89,7 @@ def main() -> int:
     labels, brains = make_design(root, 100, 20, (1, 3, 5, 10, 20))
     rows = []
     load_before = os.getloadavg()[0]
-    for backend in args.backends.split(","):
+    for backend in ([] if args.full_study_only else args.backends.split(",")):
         for n in [int(x) for x in args.workers.split(",")]:
             if backend == "postgresql":
                 if postgres_bin() is None:
@@ -96,7 +104,7 @@ def main() -> int:
             print(r, flush=True)
             rows.append(r)
     full = None
-    if args.full_study:
+    if args.full_study or args.full_study_only:
         froot = tmp / "crowd" / "full"
         # 4,000 tasks per dataset: 100 samples x 4 methods x 10 k, R = 5, B = 100
         flabels, fbrains = make_design(froot, 100, 0, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
@@ -106,7 +114,11 @@ def main() -> int:
             fr = one_run(froot, flabels, fbrains, url, 200, None, tmp / "full.log")
             print({"full study dataset": d, **fr}, flush=True)
         full = time.perf_counter() - t0
-    if args.out:
+    if args.out and args.full_study_only:
+        old = args.out.read_text(encoding="utf-8").split("\nFull study size")[0].rstrip("\n")
+        args.out.write_text(old + "\n" + full_line(full, os.getloadavg()[0]), encoding="utf-8")
+        print(args.out.read_text(encoding="utf-8"))
+    elif args.out:
         df = pd.DataFrame(rows)
         df["wall_s"] = df["wall_s"].round(1)
         df["answers_per_s"] = df["answers_per_s"].round(0).astype(int)
@@ -122,12 +134,11 @@ def main() -> int:
                 f"{datetime.date.today()}; each worker answers {args.answers_per_worker} tasks through "
                 f"the answer route, one uvicorn process, SQLite in WAL mode (synchronous=NORMAL). "
                 f"Server CPU ms/answer (the server process's CPU time over the run, arrivals and "
-                f"page views included, per answer) does not depend on what else runs: "
+                f"page views included, per answer; PostgreSQL's own processes not included) depends far less on what else runs: "
                 f"1000 / it is the answers/s one fully used core would give")
         text = head + "\n\n" + df.to_markdown(index=False) + "\n"
         if full is not None:
-            text += (f"\nFull study size (2 datasets x 4,000 tasks x 5 answers, 200 workers at once, "
-                     f"SQLite): {full:.0f} s wall.\n")
+            text += "\n" + full_line(full, os.getloadavg()[0])
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         print(text)
