@@ -14,6 +14,7 @@ arguments.
 ``compare PUBLISHED REGENERATED``: does a regeneration agree with the published artifacts
 (``saliency_repro.regeneration``); exits non-zero when a verdict, rank or significance decision
 differs or an artifact is missing.
+``study serve|export``: host the crowd study and export its answers (:mod:`saliency_repro.study`).
 """
 
 from __future__ import annotations
@@ -309,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="stem of the written tables: STEM.csv, STEM_cells.csv, STEM.md "
                    "(default results/compare/<run>)")
     p.set_defaults(func=_compare)
+    from saliency_repro.study.cli import register as register_study
+
+    register_study(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
