@@ -1,12 +1,14 @@
 """A real browser (Debian's headless Chromium driven by Selenium through Debian's chromedriver;
 nothing downloads a browser): a Prolific worker arrives, answers by mouse and by keyboard,
 reloads midway, finishes and lands on the completion URL; the stored answers are those given.
-Saves the screenshots the README shows (docs/study/*.png)."""
+Saves the screenshots the README shows (docs/study/*.png, with
+SALIENCY_REPRO_SCREENSHOTS=docs/study; a temporary folder otherwise)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,9 @@ from saliency_repro.study.service import Study
 from saliency_repro.study.simulate import synthetic_design
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "study"
+#: the screenshots the README shows are refreshed only when asked (a test run must not rewrite
+#: tracked files): SALIENCY_REPRO_SCREENSHOTS=docs/study; otherwise a temporary folder
+SHOTS = Path(os.environ.get("SALIENCY_REPRO_SCREENSHOTS") or tempfile.mkdtemp(prefix="study-shots-"))
 
 
 def skip_or_fail(msg: str) -> None:
