@@ -47,6 +47,7 @@ README_BLOCKS = {
     "bench-attribution": "benchmarks/tables/attribution_cpu.md",
     "bench-batching": "benchmarks/tables/batching_cpu.md",
     "bench-deeplift-pooler": "benchmarks/tables/deeplift_pooler_cpu.md",
+    "bench-study-load": "benchmarks/tables/study_load_cpu.md",
 }
 
 
