@@ -126,19 +126,21 @@ def profile_table(bench: pd.DataFrame, prov: pd.DataFrame, before: dict | None) 
         b = before.get("rules", {})
         out.insert(1, "seconds before", [b.get(r, {}).get("seconds") for r in out["rule"]])
         out.insert(2, "jobs before", [b.get(r, {}).get("jobs") for r in out["rule"]])
+        out.insert(3, "cpu_seconds before", [b.get(r, {}).get("cpu_seconds") for r in out["rule"]])
     total_row = {"rule": "all jobs", "jobs": int(out["jobs"].sum()), "seconds": total,
                  "cpu_seconds": float(per["cpu_seconds"].sum(skipna=True)), "share": 1.0,
                  "peak_rss_mb": float(per["peak_rss_mb"].max(skipna=True))}
     if before:
         total_row["seconds before"] = before.get("job_seconds")
         total_row["jobs before"] = before.get("jobs")
+        total_row["cpu_seconds before"] = sum(v.get("cpu_seconds") or 0.0 for v in b.values())
     return pd.concat([out, pd.DataFrame([total_row])], ignore_index=True)
 
 
 def fmt(table: pd.DataFrame) -> pd.DataFrame:
     t = table.copy()
     for c in t.columns:
-        if c in ("seconds", "seconds before", "cpu_seconds", "peak_rss_mb"):
+        if c in ("seconds", "seconds before", "cpu_seconds", "cpu_seconds before", "peak_rss_mb"):
             t[c] = t[c].map(lambda v: "" if v is None or pd.isna(v) else f"{v:.0f}")
         elif c == "share":
             t[c] = t[c].map(lambda v: f"{100 * v:.0f}%")
