@@ -181,7 +181,7 @@ def check_command_line_overrides(overrides: Mapping[str, Any], prefix: str = "")
 SCRATCH_SIZES = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "vocab_size")
 #: artifacts that read ``datasets.<name>.paper_refs`` (rules/common.smk's ``paper_ref`` refuses
 #: any other, so a new one must be added here)
-PAPER_REF_ARTIFACTS = ("crowd_scores", "misclassified_counts")
+PAPER_REF_ARTIFACTS = ("crowd_scores", "misclassified_counts", "method_overlap")
 #: the saliency keys that only ``lime_variant: token_embedding`` uses
 TOKEN_LIME_KEYS = ("lime_samples", "lime_kernel_width", "lime_perturbations_per_eval")
 
