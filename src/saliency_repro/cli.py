@@ -48,6 +48,8 @@ README_BLOCKS = {
     "bench-batching": "benchmarks/tables/batching_cpu.md",
     "bench-deeplift-pooler": "benchmarks/tables/deeplift_pooler_cpu.md",
     "bench-study-load": "benchmarks/tables/study_load_cpu.md",
+    "compare-isa": "benchmarks/tables/compare_isa_cpu.md",
+    "isa-training-step": "benchmarks/tables/isa_training_step_cpu.md",
 }
 
 
