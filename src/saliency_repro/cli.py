@@ -49,6 +49,8 @@ README_BLOCKS = {
     "bench-deeplift-pooler": "benchmarks/tables/deeplift_pooler_cpu.md",
     "bench-study-load": "benchmarks/tables/study_load_cpu.md",
     "compare-isa": "benchmarks/tables/compare_isa_cpu.md",
+    "bench-demo-profile": "benchmarks/tables/demo_profile_cpu.md",
+    "bench-sizing": "benchmarks/tables/sizing_cpu.md",
     "isa-training-step": "benchmarks/tables/isa_training_step_cpu.md",
 }
 
