@@ -144,12 +144,15 @@ def crowd_answers_input(wildcards):
             "assignments": f"{design}/assignments.parquet",
             "reader": crowd_reader_file(wildcards.dataset),
         }
-    if src["type"] == "platform":
+    if src["type"] in ("platform", "study"):
         # one results file holds every sample set's answers: the import of one set needs the
-        # other sets' tasks too, to tell their answers from unknown task ids
+        # other sets' tasks too, to tell their answers from unknown task ids; a study database
+        # is read through its export in the same long format (rule study_export)
         other = [f"{CROWD}/{wildcards.dataset}/{s}/design/tasks.parquet"
                  for s in SAMPLE_SETS if s != wildcards.sample_set]
-        return {"tasks": f"{design}/tasks.parquet", "other_tasks": other, "platform_file": src["path"]}
+        answers = (src["path"] if src["type"] == "platform"
+                   else f"{CROWD}/{wildcards.dataset}/study/{wildcards.crowd_source}.csv")
+        return {"tasks": f"{design}/tasks.parquet", "other_tasks": other, "platform_file": answers}
     raise ValueError(f"crowd source {wildcards.crowd_source!r} of type {src['type']!r} has no per-worker answers")
 
 
@@ -167,8 +170,19 @@ def crowd_answer_settings(dataset, name):
     """The crowd keys an answers job uses: the worker model for a simulated source, the
     design and exclusion rule for an imported platform file."""
     keys = {"simulated": ("simulated",),
-            "platform": ("workers_per_task", "tasks_per_worker", "platform")}
+            "platform": ("workers_per_task", "tasks_per_worker", "platform"),
+            "study": ("workers_per_task", "tasks_per_worker", "platform")}
     return config_part(config["crowd"], *keys.get(crowd_source_cfg(dataset, name)["type"], ()))
+
+
+def study_snapshot(dataset, name):
+    """What a study database holds now (design fingerprint, counted answers, last answer), read
+    when the DAG is built: a param of rule study_export, so that answers that arrived since the
+    last run rerun the export and every table built on it, and an unchanged database reruns
+    nothing."""
+    from saliency_repro.study.service import database_snapshot
+
+    return database_snapshot(crowd_source_cfg(dataset, name)["db"])
 
 
 def datasets_with_source(name):

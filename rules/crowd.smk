@@ -450,3 +450,18 @@ rule human_noise_params:
         "../envs/classify.yaml"
     script:
         "../scripts/crowd_human_noise.py"
+
+
+rule study_export:
+    output:
+        f"{CROWD}/{{dataset}}/study/{{crowd_source}}.csv",
+    params:
+        db=lambda w: crowd_source_cfg(w.dataset, w.crowd_source)["db"],
+        # read when the DAG is built: new answers in the database rerun this export
+        snapshot=lambda w: study_snapshot(w.dataset, w.crowd_source),
+    log:
+        f"{R}/logs/study_export/{{dataset}}_{{crowd_source}}.log",
+    conda:
+        "../envs/crowd.yaml"
+    script:
+        "../scripts/study_export.py"

@@ -12,7 +12,9 @@ if source["type"] == "simulated":
                           snakemake.input.reader, snakemake.params.label_names,
                           crowd["simulated"], snakemake.params.seed,
                           snakemake.output.answers, snakemake.output.exclusions)
-else:
+else:  # a platform file, or a study database's export in the platform's long format
+    if source["type"] == "study":
+        source = {**source, "format": "long", "path": snakemake.input.platform_file}
     run_platform_answers(source, snakemake.input.tasks, snakemake.params.label_names,
                          crowd["workers_per_task"], crowd["tasks_per_worker"], crowd["platform"],
                          snakemake.output.answers, snakemake.output.exclusions,

@@ -211,8 +211,9 @@ def check_ignored_keys(config: dict[str, Any]) -> None:
                 raise ConfigError(f"config key '{key}.paper_refs.{ref}': unknown artifact "
                                   f"(known: {', '.join(PAPER_REF_ARTIFACTS)})")
         for i, crowd in enumerate(ds.get("crowd_sources") or []):
-            unused = {"simulated": ("url", "sha256", "path", "format"),
-                      "released": ("format",), "platform": ("url", "sha256")}.get(crowd.get("type"), ())
+            unused = {"simulated": ("url", "sha256", "path", "format", "db"),
+                      "released": ("format", "db"), "platform": ("url", "sha256", "db"),
+                      "study": ("url", "sha256", "path", "format")}.get(crowd.get("type"), ())
             for extra in unused:
                 if extra in crowd:
                     raise ConfigError(f"config key '{key}.crowd_sources[{i}].{extra}': ignored for "
@@ -300,7 +301,7 @@ def _check_random_for_crowd(config: dict[str, Any]) -> None:
         return
     for name, ds in config["datasets"].items():
         for i, crowd in enumerate(ds.get("crowd_sources", [])):
-            if crowd.get("type") in ("simulated", "platform"):
+            if crowd.get("type") in ("simulated", "platform", "study"):
                 raise ConfigError(
                     f"config key 'saliency.methods': 'random' is missing, but "
                     f"datasets.{name}.crowd_sources[{i}] ({crowd['name']}) is tested against "

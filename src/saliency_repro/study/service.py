@@ -418,6 +418,19 @@ class Study:
         return [{"worker_id": r.worker_id, "reason": r.reason} for r in excl.itertuples()]
 
 
+def database_snapshot(url: str) -> dict:
+    """``Study.snapshot`` of the database at ``url`` (without the answer time, so that the
+    record is the same whenever nothing was added); a missing database is an InputError."""
+    from saliency_repro.errors import InputError
+
+    try:
+        snap = Study(db.engine_for(url)).snapshot()
+    except db.StudyError as exc:
+        raise InputError(f"crowd source db {url!r}: {exc}") from None
+    snap.pop("last_answered_at", None)
+    return snap
+
+
 def write_long_csv(engine_or_url: Engine | str, path: str | os.PathLike) -> dict:
     """Write a study database's counted answers as the ``platform`` importer's long CSV and
     return the snapshot it read (:meth:`Study.snapshot` plus the file's sha256), for provenance.
@@ -439,4 +452,18 @@ def write_long_csv(engine_or_url: Engine | str, path: str | os.PathLike) -> dict
         write_text(p, text)
     snap["sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
     snap["path"] = str(p)
+    return snap
+
+
+def export_step(url: str, out: str | os.PathLike, planned: dict) -> dict:
+    """Rule ``study_export``: write the answers and log the snapshot read. ``planned`` is the
+    snapshot the DAG was built on; answers that arrive between planning and the job are
+    exported too, and the log says so (the next run sees the new snapshot and reruns)."""
+    snap = write_long_csv(url, out)
+    LOG.info("study %s: %d counted answers exported (last answer id %d; sha256 %s)",
+             snap["dataset"], snap["answers_counted"], snap["last_answer_id"], snap["sha256"])
+    if snap["answers_counted"] != planned.get("answers_counted"):
+        LOG.warning("answers arrived after the workflow was planned (%s then, %d now): exported "
+                    "all of them; the next run reruns from the new snapshot",
+                    planned.get("answers_counted"), snap["answers_counted"])
     return snap
