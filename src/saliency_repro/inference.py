@@ -65,6 +65,15 @@ def sign_flip_distribution(d: np.ndarray) -> tuple[np.ndarray, int]:
     return dist, total
 
 
+def _reduced_integers(d: np.ndarray, who: str) -> np.ndarray:
+    """Integer ``d`` (not all zero) divided by its gcd, which changes no p-value and shrinks
+    the support the exact methods work on; ``ValueError`` for values off the integer grid."""
+    if not np.allclose(d, np.round(d), rtol=0, atol=1e-9):
+        raise ValueError(f"{who} needs integer per-sample differences")
+    di = np.round(d).astype(np.int64)
+    return di // math.gcd(*[abs(int(x)) for x in di if x != 0])
+
+
 def sign_flip_exact(d: np.ndarray) -> float:
     """Exact two-sided p = P(|sum s_i d_i| >= |sum d_i|) for integer per-sample differences.
 
@@ -75,11 +84,7 @@ def sign_flip_exact(d: np.ndarray) -> float:
     d = np.asarray(d, dtype=float)
     if len(d) == 0 or not np.any(d):
         return 1.0
-    if not np.allclose(d, np.round(d), rtol=0, atol=1e-9):
-        raise ValueError("sign_flip_exact needs integer per-sample differences")
-    di = np.round(d).astype(np.int64)
-    g = math.gcd(*[abs(int(x)) for x in di if x != 0])
-    di //= g
+    di = _reduced_integers(d, "sign_flip_exact")
     dist, offset = sign_flip_distribution(di)
     t = abs(int(di.sum()))
     if t == 0:
@@ -154,11 +159,7 @@ def bootstrap_p_exact(d: np.ndarray, cells: int = 8 * EXACT_CELLS) -> float:
     n = len(d)
     if n == 0 or not np.any(d):
         return 1.0
-    if not np.allclose(d, np.round(d), rtol=0, atol=1e-9):
-        raise ValueError("bootstrap_p_exact needs integer per-sample differences")
-    di = np.round(d).astype(np.int64)
-    g = math.gcd(*[abs(int(x)) for x in di if x != 0])
-    di //= g
+    di = _reduced_integers(d, "bootstrap_p_exact")
     span = int(di.max() - di.min())
     if span == 0:  # every resample has the same mean
         return 0.0 if di[0] != 0 else 1.0
