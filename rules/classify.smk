@@ -8,6 +8,12 @@ for _ds in CLASSIFICATION:
                   note="test accuracy and macro-F1 of the fine-tuned classifier")
 
 
+# the training job's threads are not part of its settings (params), but its weights depend on
+# them: classifier.threads (null = max_threads) keeps them fixed when max_threads changes
+CLASSIFIER_THREADS = config["classifier"]["threads"] or HEAVY_THREADS
+CLASSIFIER_CFG = {k: v for k, v in config["classifier"].items() if k != "threads"}
+
+
 rule train_classifier:
     input:
         train=f"{R}/data/{{dataset}}/train.parquet",
@@ -18,7 +24,7 @@ rule train_classifier:
     params:
         # beside the output: Snakemake deletes a failed job's output, the checkpoints survive
         checkpoints=lambda wc: f"{R}/models/{wc.dataset}/checkpoints",
-        cfg=config["classifier"],
+        cfg=CLASSIFIER_CFG,
         label_names=lambda wc: config["datasets"][wc.dataset]["label_names"],
         seed=config["seed"],
         device=DEVICE,
@@ -26,7 +32,7 @@ rule train_classifier:
         f"{R}/logs/train_classifier/{{dataset}}.log",
     benchmark:
         f"{R}/benchmarks/train_classifier/{{dataset}}.tsv"
-    threads: HEAVY_THREADS
+    threads: CLASSIFIER_THREADS
     resources:
         mem_mb=8000,
     conda:
@@ -43,7 +49,7 @@ rule evaluate_classifier:
         predictions=f"{R}/classify/{{dataset}}/predictions.parquet",
         metrics=f"{R}/classify/{{dataset}}/metrics.json",
     params:
-        cfg=config["classifier"],
+        cfg=CLASSIFIER_CFG,
         label_names=lambda wc: config["datasets"][wc.dataset]["label_names"],
         device=DEVICE,
     log:

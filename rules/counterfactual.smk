@@ -9,6 +9,10 @@ from saliency_repro.counterfactual.config import CounterfactualConfig  # noqa: E
 # fail at parse time, naming the key, when counterfactual values disagree with each other
 CounterfactualConfig.from_config(config["counterfactual"])
 
+# threads apart from max_threads, and not among the settings (params): see classifier.threads
+COUNTERFACTUAL_THREADS = config["counterfactual"]["threads"] or HEAVY_THREADS
+COUNTERFACTUAL_CFG = {k: v for k, v in config["counterfactual"].items() if k != "threads"}
+
 CFD = f"{R}/counterfactual/{{dataset}}"
 CFF = f"{F}/tuckey2019"
 
@@ -43,7 +47,7 @@ rule counterfactual_check:
         meta=f"{CFD}/run.json",
     params:
         device=DEVICE,
-        cfg=config["counterfactual"],
+        cfg=COUNTERFACTUAL_CFG,
         # only what the check uses, so unrelated summarizer/LRP settings do not trigger a rerun
         summarizer={"decoding": {key: config["summarizer"]["decoding"][key]
                                  for key in ("min_length", "max_length")}},
@@ -53,7 +57,7 @@ rule counterfactual_check:
         f"{R}/logs/counterfactual_check/{{dataset}}.log",
     benchmark:
         f"{R}/benchmarks/counterfactual_check/{{dataset}}.tsv"
-    threads: HEAVY_THREADS
+    threads: COUNTERFACTUAL_THREADS
     resources:
         mem_mb=8000,
     conda:
@@ -69,7 +73,7 @@ rule counterfactual_table:
         verdicts=f"{CFD}/verdicts.parquet",
         table=table_files(f"{CFF}/counterfactual_{{dataset}}", TUCKEY_REPORT),
     params:
-        cfg=config["counterfactual"],
+        cfg=COUNTERFACTUAL_CFG,
         run=RUN,
     log:
         f"{R}/logs/counterfactual_table/{{dataset}}.log",
@@ -92,7 +96,7 @@ rule counterfactual_figures:
         curves=figure_files(f"{CFF}/counterfactual_curves_{{dataset}}", TUCKEY_REPORT),
         examples=f"{CFD}/examples.json",
     params:
-        cfg=config["counterfactual"],
+        cfg=COUNTERFACTUAL_CFG,
         run=RUN,
     log:
         f"{R}/logs/counterfactual_figures/{{dataset}}.log",

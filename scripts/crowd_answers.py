@@ -1,7 +1,8 @@
 """Rule crowd_answers: per-worker answers from the simulated crowd or a platform file."""
-from saliency_repro.runtime import setup_logging
+from saliency_repro.runtime import set_threads, setup_logging
 
 setup_logging(snakemake.log[0], job=snakemake)
+set_threads(snakemake.threads)  # the MiniLM encoder: torch would take every core
 
 from saliency_repro.crowd.steps import run_platform_answers, run_simulated_answers  # noqa: E402
 

@@ -1,7 +1,8 @@
 """Rule crowd_expert_check: simulated experts vs the crowd on random tasks (section 4.1)."""
-from saliency_repro.runtime import setup_logging
+from saliency_repro.runtime import set_threads, setup_logging
 
 setup_logging(snakemake.log[0], job=snakemake)
+set_threads(snakemake.threads)  # the MiniLM encoder: torch would take every core
 
 from saliency_repro.crowd.steps import run_expert_check  # noqa: E402
 

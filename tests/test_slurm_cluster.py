@@ -108,13 +108,14 @@ def test_reduced_demo_through_slurm_equals_the_local_run(cluster, tmp_path):
     assert {rule for rule, _, _ in EXPECTED_RESOURCES} <= set(by_rule)
 
 
-# (rule, CPUs, memory) as rules/*.smk, config.yaml (max_threads 2, summarizer.threads 1) and
-# profiles/slurm (32000 MB for the GPU rules, 8000 MB by default) give them
+# (rule, CPUs, memory) as rules/*.smk, config.yaml (max_threads 1, classifier.threads 2,
+# summarizer.threads 1) and profiles/slurm (32000 MB for the GPU rules, 8000 MB by default)
+# give them
 EXPECTED_RESOURCES = [
-    ("train_classifier", "2", "32000M"), ("attribute", "2", "32000M"),
-    ("train_summarizer", "1", "32000M"), ("evaluate_classifier", "2", "4000M"),
+    ("train_classifier", "2", "32000M"), ("attribute", "1", "32000M"),
+    ("train_summarizer", "1", "32000M"), ("evaluate_classifier", "1", "4000M"),
     ("prepare_dataset", "1", "4000M"), ("generate_summaries", "1", "4000M"),
-    ("crowd_significance", "2", "2000M"), ("artifact_index", "1", "8000M"),
+    ("crowd_significance", "1", "2000M"), ("artifact_index", "1", "8000M"),
 ]
 
 

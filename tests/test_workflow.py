@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -305,3 +306,34 @@ def test_a_killed_job_leaves_no_output_and_is_planned_again(tmp_path):
                          "--configfile", str(config_path)], tmp_path)
     assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
     assert planned_rules(dry.stdout + dry.stderr) == {"train_classifier"}
+
+
+def _threads_by_rule(dry_run_output: str) -> dict[str, set[int]]:
+    """rule -> the thread counts of its jobs in a dry run (Snakemake prints none for 1)."""
+    out: dict[str, set[int]] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
+        m = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if m:
+            t = re.search(r"^\s+threads: (\d+)$", block, re.M)
+            out.setdefault(m.group(1), set()).add(int(t.group(1)) if t else 1)
+    return out
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ([], {"train_classifier": {2}, "counterfactual_check": {2}, "attribute": {1},
+          "crowd_answers": {1}}),  # config.yaml
+    (["max_threads=3", "classifier={threads: 1}", "counterfactual={threads: 1}"],
+     {"train_classifier": {1}, "counterfactual_check": {1}, "attribute": {3}, "crowd_answers": {3}}),
+    (["max_threads=3"], {"train_classifier": {2}, "attribute": {3}}),
+    (["max_threads=3", "classifier={threads: null}"], {"train_classifier": {3}, "attribute": {3}}),
+])
+def test_classifier_threads_apart_from_max_threads(tmp_path, overrides, expected):
+    """classifier.threads (counterfactual.threads) sets the training (deletion check) job's
+    threads alone (null: max_threads), so a machine can give the other heavy jobs another count
+    without changing the trained weights (the check's log-probabilities)."""
+    args = ["-n", "--cores", "4"] + (["--config", *overrides] if overrides else [])
+    result = run_snakemake(args, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    threads = _threads_by_rule(result.stdout + result.stderr)
+    for rule, counts in expected.items():
+        assert threads[rule] == counts, (rule, threads[rule])
