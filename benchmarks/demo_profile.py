@@ -47,17 +47,20 @@ TABLES = REPO / "benchmarks" / "tables"
 
 
 # ------------------------------------------------------------------------------ the run
-def run_workflow(workdir: Path, cores: int, configfile: Path | None) -> dict:
-    """Snakemake on ``configfile`` in ``workdir``; wall time and the children's peak RSS."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+def run_workflow(workdir: Path, cores: int, configfile: Path | None, repo: Path = REPO) -> dict:
+    """Snakemake on ``configfile`` in ``workdir``; wall time and the children's peak RSS.
+
+    ``repo``: the checkout whose Snakefile and package run (another revision's worktree for
+    ``--before-revision``)."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory",
            str(workdir), "--cores", str(cores)]
     if configfile:
         cmd += ["--configfile", str(configfile)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join([str(repo / "src"), os.environ.get("PYTHONPATH", "")])}
     print("running:", " ".join(cmd), flush=True)
     t0 = time.perf_counter()
-    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     (workdir / "snakemake.log").write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:
@@ -78,6 +81,61 @@ def config_name(configfile: Path | None) -> str:
 
 def run_dir(workdir: Path, config: dict) -> Path:
     return workdir / config.get("results_dir", "results") / config["run"]
+
+
+def figures_dir(workdir: Path, config: dict) -> Path:
+    return workdir / config.get("figures_dir", "paper_figures") / config["run"]
+
+
+def tree_digests(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (the run's tables and figures), by relative path;
+    the provenance records are left out (they hold times and paths by design)."""
+    import hashlib
+
+    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(root.rglob("*"))
+            if f.is_file() and "provenance" not in f.relative_to(root).parts}
+
+
+def compare_trees(before: dict[str, str], after: dict[str, str]) -> dict:
+    """Files identical, differing, only before, only after (two runs' ``tree_digests``)."""
+    common = before.keys() & after.keys()
+    return {"identical": sum(before[f] == after[f] for f in common),
+            "differing": sorted(f for f in common if before[f] != after[f]),
+            "only_before": sorted(before.keys() - after.keys()),
+            "only_after": sorted(after.keys() - before.keys())}
+
+
+def run_revision(revision: str, cores: int, configfile: Path | None, scratch: Path) -> tuple[dict, Path]:
+    """Run ``revision``'s workflow (its Snakefile, package and default config) from scratch in
+    ``scratch``: the "before" of a speed change, measured in the same invocation on the same
+    machine as the "after". Returns the run's info and its working directory."""
+    source = scratch / "source"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(source),
+                    revision], check=True)
+    try:
+        commit = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        workdir = scratch / "run"
+        workdir.mkdir()
+        info = run_workflow(workdir, cores, configfile, repo=source)
+        info["revision"] = f"{revision} ({commit})"
+        info["config_text"] = (configfile or source / "config.yaml").read_text()
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(source)],
+                       check=False)
+    return info, workdir
+
+
+def run_summary(table: pd.DataFrame, run_info: dict, label: str) -> dict:
+    """The per-rule numbers of a run as ``--save`` writes them (and ``--before`` reads them)."""
+    per = table[table["rule"] != "all jobs"].set_index("rule")
+    return {
+        "label": label, "wall_s": run_info.get("wall_s"),
+        "job_seconds": float(per["seconds"].sum()), "jobs": int(per["jobs"].sum()),
+        "rules": {r: {"jobs": int(v["jobs"]), "seconds": round(float(v["seconds"]), 2),
+                      "cpu_seconds": None if pd.isna(v["cpu_seconds"]) else round(float(v["cpu_seconds"]), 2)}
+                  for r, v in per.iterrows()}}
 
 
 # ------------------------------------------------------------------------------ reading a run
@@ -220,6 +278,10 @@ def main() -> int:
     parser.add_argument("--from-results", type=Path, help="tabulate this earlier run's working directory")
     parser.add_argument("--before", type=Path, default=TABLES / "demo_profile_before.json",
                         help="an earlier run's --save JSON, shown beside this run (if present)")
+    parser.add_argument("--before-revision", metavar="REV",
+                        help="first run git revision REV's workflow from scratch (same machine, same "
+                             "invocation) and show it beside this run, with a byte comparison of "
+                             "the two runs' tables and figures")
     parser.add_argument("--save", type=Path, help="write this run's per-rule numbers as JSON")
     parser.add_argument("--out", type=Path, default=TABLES / "demo_profile_cpu.md")
     parser.add_argument("--sizing", type=Path, default=TABLES / "sizing_cpu.md")
@@ -228,6 +290,20 @@ def main() -> int:
     config_path = args.configfile or REPO / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
     run_info: dict = {}
+    before, outputs_note = None, ""
+    if args.before_revision:
+        if args.from_results:
+            sys.exit("--before-revision runs the workflow: not with --from-results")
+        scratch = Path(tempfile.mkdtemp(prefix="demo_profile_before_"))
+        try:
+            info, before_dir = run_revision(args.before_revision, args.cores, args.configfile, scratch)
+            before_config = yaml.safe_load(info.pop("config_text"))
+            b_results = run_dir(before_dir, before_config)
+            before = run_summary(profile_table(benchmark_rows(b_results), provenance_jobs(b_results),
+                                               None), info, f"revision {info['revision']}")
+            before_tree = tree_digests(figures_dir(before_dir, before_config))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     if args.from_results:
         workdir = args.from_results.resolve()
         info_file = workdir / "demo_profile_run.json"
@@ -242,7 +318,15 @@ def main() -> int:
     results = run_dir(workdir, config)
     bench = benchmark_rows(results)
     prov = provenance_jobs(results)
-    before = json.loads(args.before.read_text()) if args.before and args.before.is_file() else None
+    if before is None and args.before and args.before.is_file():
+        before = json.loads(args.before.read_text())
+    if args.before_revision:
+        cmp = compare_trees(before_tree, tree_digests(figures_dir(workdir, config)))
+        changed = cmp["differing"] + cmp["only_before"] + cmp["only_after"]
+        outputs_note = (f"; outputs: {cmp['identical']} of {cmp['identical'] + len(changed)} "
+                        f"tables and figures byte-identical to the before run"
+                        + (f", changed: {', '.join(changed)}" if changed else ""))
+        print(json.dumps(cmp, indent=1))
     table = profile_table(bench, prov, before)
     peak = bench.loc[bench["max_rss_mb"].idxmax()] if len(bench) else None
     head = (f"Demo profile (`benchmarks/demo_profile.py`, {run_info.get('config', config_path.name)} "
@@ -255,8 +339,10 @@ def main() -> int:
             "seconds: wall seconds of the rule's jobs (Snakemake benchmark: files), cpu_seconds: "
             "their CPU time")
     if before:
-        head += (f"; before: {before.get('label', 'an earlier run')} (wall "
-                 f"{before.get('wall_s', float('nan')) / 60:.1f} min)")
+        b_wall = before.get("wall_s") or float("nan")
+        head += (f"; before: {before.get('label', 'an earlier run')} (wall {b_wall / 60:.1f} min; "
+                 f"this run takes {run_info.get('wall_s', float('nan')) / b_wall:.2f}x its wall time)")
+    head += outputs_note
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(head + "\n\n" + fmt(table).to_markdown(index=False) + "\n", encoding="utf-8")
     print(args.out.read_text())
@@ -274,13 +360,8 @@ def main() -> int:
         + sizing.to_markdown(index=False) + "\n", encoding="utf-8")
     print(args.sizing.read_text())
     if args.save:
-        per = table[table["rule"] != "all jobs"].set_index("rule")
-        args.save.write_text(json.dumps({
-            "label": f"{run_info.get('date', '')} run", "wall_s": run_info.get("wall_s"),
-            "job_seconds": float(per["seconds"].sum()), "jobs": int(per["jobs"].sum()),
-            "rules": {r: {"jobs": int(v["jobs"]), "seconds": round(float(v["seconds"]), 2),
-                          "cpu_seconds": None if pd.isna(v["cpu_seconds"]) else round(float(v["cpu_seconds"]), 2)}
-                      for r, v in per.iterrows()}}, indent=1) + "\n")
+        summary = run_summary(table, run_info, f"{run_info.get('date', '')} run")
+        args.save.write_text(json.dumps(summary, indent=1) + "\n")
     if not args.keep and not args.from_results:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
