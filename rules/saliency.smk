@@ -95,6 +95,10 @@ rule saliency_overlap_table:
 
 
 rule saliency_method_table:
+    input:
+        # a rule without input never reruns for an output that exists without Snakemake's
+        # records (a fresh clone's committed table): the classifier it describes is its input
+        f"{R}/models/{{dataset}}/classifier",
     output:
         table_files(f"{F}/lu2024/method_table_{{dataset}}", LU_REPORT),
     params:
