@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 # sized for a 2-core CPU; on a GPU machine drop --no-bf16 and raise the counts
+# the demo profile's "before": the last revision before the demo's speed-up (issue 24), run from
+# scratch in the same invocation; DEMO_BEFORE= (empty) skips it (e.g. in a shallow clone)
+DEMO_BEFORE ?= 609446f
 BENCH_ATTRIBUTION_ARGS ?= --n-texts 12 --steps 32 --lime-samples 200 --repeats 1 --threads 1 --no-bf16
 
 .PHONY: system-packages setup reproduce paper released readme test lint dry-run bench report clean
@@ -64,7 +67,7 @@ bench: setup
 	PYTHONWARNINGS=ignore $(BIN)/python benchmarks/run.py --threads 1 --out benchmarks/tables/batching_cpu.md
 	PYTHONWARNINGS=ignore $(BIN)/python benchmarks/faithfulness.py
 	$(BIN)/python benchmarks/attribution.py $(BENCH_ATTRIBUTION_ARGS) --out benchmarks/tables/attribution_cpu.md
-	$(BIN)/python benchmarks/demo_profile.py --cores 2 --out benchmarks/tables/demo_profile_cpu.md --sizing benchmarks/tables/sizing_cpu.md
+	$(BIN)/python benchmarks/demo_profile.py --cores 2 $(if $(DEMO_BEFORE),--before-revision $(DEMO_BEFORE)) --out benchmarks/tables/demo_profile_cpu.md --sizing benchmarks/tables/sizing_cpu.md
 
 clean:
 	rm -rf results/demo paper_figures/demo .snakemake

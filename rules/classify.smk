@@ -32,6 +32,8 @@ rule train_classifier:
         f"{R}/logs/train_classifier/{{dataset}}.log",
     benchmark:
         f"{R}/benchmarks/train_classifier/{{dataset}}.tsv"
+    # the critical path: every classification table waits on training, so it starts first
+    priority: 2
     threads: CLASSIFIER_THREADS
     resources:
         mem_mb=8000,
@@ -56,6 +58,8 @@ rule evaluate_classifier:
         f"{R}/logs/evaluate_classifier/{{dataset}}.log",
     benchmark:
         f"{R}/benchmarks/evaluate_classifier/{{dataset}}.tsv"
+    # the classification chain before the cheap jobs that fill the gaps
+    priority: 1
     threads: HEAVY_THREADS
     resources:
         mem_mb=4000,

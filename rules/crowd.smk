@@ -108,6 +108,8 @@ rule crowd_reader:
         label_names=crowd_label_names,
         seed=lambda w: crowd_seed("reader", w.dataset),
         reader=config_part(config["crowd"]["simulated"], *READER_KEYS),
+    # the classification chain before the cheap jobs that fill the gaps
+    priority: 1
     threads: HEAVY_THREADS
     resources:
         mem_mb=4000,

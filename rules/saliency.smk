@@ -39,6 +39,8 @@ rule attribute:
         f"{R}/logs/attribute/{{dataset}}_{{sample_set}}.log",
     benchmark:
         f"{R}/benchmarks/attribute/{{dataset}}_{{sample_set}}.tsv"
+    # the classification chain before the cheap jobs that fill the gaps
+    priority: 1
     threads: HEAVY_THREADS
     resources:
         mem_mb=8000,

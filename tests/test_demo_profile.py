@@ -77,3 +77,18 @@ def test_profile_and_sizing_tables(tmp_path, profile):
     assert sizing.loc["attribute: integrated_gradients", "seconds per unit"] == pytest.approx(10 / 10)
     # what the method timers do not cover is the jobs' start-up: (40 - 25) s over 2 jobs
     assert sizing.loc["attribute: start-up", "seconds per unit"] == pytest.approx(7.5)
+
+
+def test_tree_comparison_of_two_runs(tmp_path, profile):
+    """--before-revision's byte comparison: same bytes, changed bytes, files of one run only;
+    provenance records (times, paths) are left out by design."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    for root, files in ((before, {"a.csv": "1", "lu/b.md": "x", "gone.png": "p", "provenance/r.json": "t1"}),
+                        (after, {"a.csv": "1", "lu/b.md": "y", "new.pdf": "q", "provenance/r.json": "t2"})):
+        for name, text in files.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+    b, a = profile.tree_digests(before), profile.tree_digests(after)
+    assert sorted(b) == ["a.csv", "gone.png", "lu/b.md"]
+    assert profile.compare_trees(b, a) == {"identical": 1, "differing": ["lu/b.md"],
+                                           "only_before": ["gone.png"], "only_after": ["new.pdf"]}
