@@ -127,6 +127,14 @@ def run_revision(revision: str, cores: int, configfile: Path | None, scratch: Pa
     return info, workdir
 
 
+def checkout_revision() -> str:
+    """This checkout's commit, marked when tracked files differ from it."""
+    def git(*a):
+        return subprocess.run(["git", "-C", str(REPO), *a], capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def run_summary(table: pd.DataFrame, run_info: dict, label: str) -> dict:
     """The per-rule numbers of a run as ``--save`` writes them (and ``--before`` reads them)."""
     per = table[table["rule"] != "all jobs"].set_index("rule")
@@ -314,6 +322,7 @@ def main() -> int:
             sys.exit(f"{workdir}: not empty (the profile runs from scratch)")
         workdir.mkdir(parents=True, exist_ok=True)
         run_info = run_workflow(workdir, args.cores, args.configfile)
+        run_info["revision"] = checkout_revision()
         (workdir / "demo_profile_run.json").write_text(json.dumps(run_info, indent=1))
     results = run_dir(workdir, config)
     bench = benchmark_rows(results)
@@ -330,7 +339,8 @@ def main() -> int:
     table = profile_table(bench, prov, before)
     peak = bench.loc[bench["max_rss_mb"].idxmax()] if len(bench) else None
     head = (f"Demo profile (`benchmarks/demo_profile.py`, {run_info.get('config', config_path.name)} "
-            f"from scratch, --cores {run_info.get('cores', '?')}): wall time "
+            f"from scratch, --cores {run_info.get('cores', '?')}"
+            + (f", revision {run_info['revision']}" if run_info.get("revision") else "") + "): wall time "
             f"{run_info.get('wall_s', float('nan')) / 60:.1f} min; peak RSS of one job "
             f"{(peak['max_rss_mb'] / 1024) if peak is not None else float('nan'):.2f} GiB "
             f"({peak['rule'] if peak is not None else '?'}); mean load of the jobs "
