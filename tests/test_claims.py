@@ -15,9 +15,11 @@ from saliency_repro.claims import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    coinciding_displays,
     lu_claims,
     readme_block,
     replace_readme_block,
+    shown_words_in_common,
     tuckey_claims,
 )
 from saliency_repro.cli import README_BLOCKS, render_block
@@ -198,3 +200,21 @@ def test_coinciding_methods_are_named_and_decide_no_claim():
     assert s["deeplift"] > s["input_x_grad"]  # DEEPLIFT's score is closer to IG's here
     assert ig["statistic"].startswith("s_INTEGRATED GRADIENT - s_DEEPLIFT = INPUT×GRAD")
     assert "distinct_methods:all_attention+last_attention" not in rows
+
+
+def test_displays_one_word_apart_are_one_method():
+    """The claims' check works on what the crowd saw: displays that share 39 of 40 shown words
+    (none identical) are one method; 30 of 40 are two. By hand on made-up displays."""
+    words = [f"w{i}" for i in range(41)]
+    a = " ".join(words[:40])
+    near = " ".join(words[:39] + [words[40]])    # one word of 40 differs: 97.5 % shared
+    far = " ".join(words[:30] + [f"x{i}" for i in range(10)])
+    assert shown_words_in_common(a, near) == pytest.approx(39 / 40)
+    assert shown_words_in_common(a, far) == pytest.approx(30 / 40)
+    assert shown_words_in_common("....", "..") == 1.0
+    rows = []
+    for sid in ("s1", "s2"):
+        for method, display in (("input_x_grad", a), ("deeplift", near), ("lime", far)):
+            rows.append({"sample_id": sid, "k": 40, "method": method, "display": display})
+    pairs = coinciding_displays(pd.DataFrame(rows))
+    assert pairs == [("input_x_grad", "deeplift", pytest.approx(39 / 40))]

@@ -42,13 +42,14 @@ def test_pair_diagnostic_by_hand():
     assert list(rows) == [("input_x_grad", "deeplift"), ("input_x_grad", "lime"), ("deeplift", "lime")]
     same = rows[("input_x_grad", "deeplift")]
     assert same["r_mean"] == pytest.approx(1.0, abs=1e-6)
-    assert same["identical_display_rate"] == 1.0 and same["coincide"]
+    assert same["identical_display_rate"] == 1.0 and same["display_overlap"] == 1.0 and same["coincide"]
     lime = rows[("input_x_grad", "lime")]
     assert lime["r_mean"] == pytest.approx(0.0, abs=1e-12)    # (-1 + 1) / 2
     assert lime["r_min"] == pytest.approx(-1.0)
     # s1: top-1 {0} vs {1}, top-2 {0,4} vs {1,5}: differ; s2: identical at both k -> 2 of 4
     assert lime["identical_display_rate"] == 0.5
     assert lime["identical_display_rate_by_k"] == {"1": 0.5, "2": 0.5}
+    assert lime["display_overlap"] == 0.5  # s1 shares no word at either k, s2 all
     assert not lime["coincide"]
 
 
@@ -133,3 +134,27 @@ def test_attribute_step_writes_the_pair_and_deeplift_diagnostics(tmp_path, caplo
     assert diag["deeplift"]["deeplift_rescale_gap_max"] < 1e-3
     assert ("input_x_grad", "deeplift") in coinciding_pairs(tmp_path / "diagnostics.json")
     assert "Coinciding methods: INPUT×GRAD and DEEPLIFT" in caplog.text
+
+
+def test_one_word_swapped_at_the_edge_still_coincides():
+    """Issue 23 on real text: DEEPLIFT and INPUT×GRAD differ in the fifth decimal, which swaps
+    one word at the edge of some top-k sets; the displays are then not identical, but the crowd
+    sees 19 of 20 words the same. By hand: 40 words, scores 1, 0.975, ..., the second method
+    swaps words 19 and 20; at k = 20 one word of 20 differs (95 % shared), no display is
+    identical, and r is 1 - 6 * 0.025^2 * 2 / (40 * (40^2 - 1) * 0.025^2) (Spearman's
+    formula holds for Pearson here: the scores are evenly spaced ranks)."""
+    x = [1 - 0.025 * i for i in range(40)]
+    y = list(x)
+    y[19], y[20] = y[20], y[19]
+    frame = scores_frame({("s1", "input_x_grad"): x, ("s1", "deeplift"): y})
+    row = method_pair_diagnostic(frame, [20])[0]
+    assert row["identical_display_rate"] == 0.0
+    assert row["display_overlap"] == pytest.approx(19 / 20)
+    assert row["r_mean"] == pytest.approx(1 - 6 * 2 / (40 * (40 ** 2 - 1)))
+    assert row["coincide"]
+    assert "shown words in common 95.0 %" in coincidence_note([row])
+    # a second swap (words 18 and 21): 18 of 20 shared, below the 95 % line
+    y[18], y[21] = y[21], y[18]
+    frame = scores_frame({("s1", "input_x_grad"): x, ("s1", "deeplift"): y})
+    row = method_pair_diagnostic(frame, [20])[0]
+    assert row["display_overlap"] == pytest.approx(18 / 20) and not row["coincide"]
