@@ -11,6 +11,9 @@ SALIENCY_NOTE = saliency_settings_note(config["saliency"])
 for _ds in CLASSIFICATION:
     ARTIFACTS.add("method_overlap", f"{F}/lu2024/method_overlap_{{dataset}}", kind="table",
                   by_rule="saliency_overlap_table", paper_ref="lu2024/table1", dataset=_ds)
+    ARTIFACTS.add("method_pairs", f"{F}/lu2024/method_pairs_{{dataset}}", kind="table",
+                  by_rule="saliency_overlap_table", dataset=_ds,
+                  note="score correlation, shown words in common and identical displays of every pair of methods")
     ARTIFACTS.add("method_table", f"{F}/lu2024/method_table_{{dataset}}", kind="table",
                   by_rule="saliency_method_table", paper_ref="lu2024/table2", dataset=_ds)
     ARTIFACTS.add("top_words_figure", f"{F}/lu2024/top_words_{{dataset}}", kind="figure",
@@ -73,9 +76,17 @@ rule saliency_overlap_table:
         word_scores=f"{R}/saliency/{{dataset}}/correct/word_scores.parquet",
         diagnostics=f"{R}/saliency/{{dataset}}/correct/diagnostics.json",
     output:
-        table_files(f"{F}/lu2024/method_overlap_{{dataset}}", LU_REPORT),
+        table=table_files(f"{F}/lu2024/method_overlap_{{dataset}}", LU_REPORT),
+        pairs=table_files(f"{F}/lu2024/method_pairs_{{dataset}}", LU_REPORT),
     params:
         kind="overlap",
+        pairs_caption=lambda wc: caption_for(RUN, (
+            f"Method-pair diagnostic on the correctly classified {wc.dataset} samples (attribute "
+            f"rule's diagnostics): Pearson r of the two methods' word scores within a sample (mean, "
+            f"min), the share of shown words their displays have in common and the rate of identical "
+            f"displays over the display sizes {display_k(wc.dataset)} (all, and per k); coincide: "
+            f"shown words in common >= 95 % and r >= 0.99, one method shown twice. {SALIENCY_NOTE}"
+        )),
         # the printed Table 1 (IMDB) beside this run's: paper_refs.method_overlap, else for the
         # dataset that reproduces the paper's IMDB tables
         paper_ref=lambda w: paper_ref(w.dataset, "method_overlap", "lu2024/table1" if paper_ref(

@@ -8,8 +8,9 @@ from saliency_repro.saliency import steps  # noqa: E402
 
 p = snakemake.params
 if p.kind == "overlap":
-    steps.overlap_step(snakemake.input.word_scores, snakemake.output[0], p.k, p.rank_by, p.caption, p.k_key,
-                       snakemake.input.diagnostics, p.paper_ref)
+    steps.overlap_step(snakemake.input.word_scores, snakemake.output.table[0], p.k, p.rank_by, p.caption,
+                       p.k_key, snakemake.input.diagnostics, p.paper_ref,
+                       pairs_stem=snakemake.output.pairs[0], pairs_caption=p.pairs_caption)
 elif p.kind == "methods":
     steps.method_table_step(snakemake.output[0], p.cfg, p.caption)
 elif p.kind == "rationale":

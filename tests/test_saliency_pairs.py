@@ -68,9 +68,17 @@ def test_table1_caption_names_coinciding_methods(tmp_path):
     ws_path, diag_path = tmp_path / "ws.parquet", tmp_path / "diagnostics.json"
     WS.to_parquet(ws_path)
     diag_path.write_text(json.dumps({KEY: method_pair_diagnostic(WS, [2])}))
-    overlap_step(str(ws_path), str(tmp_path / "t1"), 2, "score", "Table 1.", diagnostics=str(diag_path))
+    overlap_step(str(ws_path), str(tmp_path / "t1"), 2, "score", "Table 1.", diagnostics=str(diag_path),
+                 pairs_stem=str(tmp_path / "pairs"), pairs_caption="Pairs.")
     md = (tmp_path / "t1.md").read_text()
     assert "Coinciding methods: INPUT×GRAD and DEEPLIFT" in md
+    # the diagnostic as its own table: one row per pair, by hand as in the test above
+    pairs = pd.read_csv(tmp_path / "pairs.csv").set_index(["method A", "method B"])
+    assert list(pairs.index) == [("INPUT×GRAD", "DEEPLIFT"), ("INPUT×GRAD", "LIME"), ("DEEPLIFT", "LIME")]
+    assert pairs.loc[("INPUT×GRAD", "DEEPLIFT"), "coincide"] == "yes"
+    assert pairs.loc[("INPUT×GRAD", "LIME"), "shown words in common"] == 0.5
+    assert pd.isna(pairs.loc[("DEEPLIFT", "LIME"), "coincide"])
+    assert (tmp_path / "pairs.md").read_text().startswith("**Pairs.**")
     # no coinciding pair, no note
     ws2 = WS[WS["method"] != "deeplift"]
     ws2.to_parquet(ws_path)

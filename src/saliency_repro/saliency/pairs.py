@@ -133,12 +133,13 @@ def coincidence_note(diagnostic: Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 
 def pair_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The diagnostic as a flat table (paper names; one identical-display column per k)."""
+    """The diagnostic as a flat table (paper names; one identical-display column per k): the
+    committed `method_pairs_<dataset>` table beside Table 1."""
     out = []
     for r in rows:
         row = {"method A": paper_name(r["method_a"]), "method B": paper_name(r["method_b"]),
                "r (mean)": r["r_mean"], "r (min)": r["r_min"],
-               "display overlap": r["display_overlap"],
+               "shown words in common": r["display_overlap"],
                "identical displays": r["identical_display_rate"]}
         row.update({f"identical k={k}": v for k, v in r["identical_display_rate_by_k"].items()})
         row["coincide"] = "yes" if r["coincide"] else ""

@@ -66,15 +66,23 @@ def warn_k_beyond_texts(word_scores: pd.DataFrame, k: int, key: str) -> int:
 
 def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str,
                  k_key: str = "saliency.overlap_k", diagnostics: str | None = None,
-                 paper_ref: str = "") -> None:
+                 paper_ref: str = "", pairs_stem: str | None = None, pairs_caption: str = "") -> None:
     """``method_overlap`` (Table 1) over the correctly classified evaluation samples.
+
+    ``pairs_stem``: also write the method-pair diagnostic of ``diagnostics`` as a table
+    (:func:`~saliency_repro.saliency.pairs.pair_table`), captioned ``pairs_caption``.
 
     ``diagnostics``: the attribute rule's diagnostics of these samples; every pair of methods
     that coincides there (:func:`saliency_repro.saliency.pairs.coinciding_pairs`) is named in
     the caption with its numbers. ``paper_ref`` (``lu2024/table1``): the printed Table 1 is
     stacked under this run's, with the difference (:func:`~saliency_repro.saliency.tables.
     overlap_vs_paper`)."""
-    from saliency_repro.saliency.pairs import KEY, coincidence_note, method_pair_diagnostic
+    from saliency_repro.saliency.pairs import (
+        KEY,
+        coincidence_note,
+        method_pair_diagnostic,
+        pair_table,
+    )
     from saliency_repro.saliency.paper_values import BY_REF, TABLE1_K, TABLE1_SAMPLES
     from saliency_repro.saliency.tables import overlap_table, overlap_vs_paper
 
@@ -91,6 +99,8 @@ def overlap_step(word_scores: str, stem: str, k: int, rank_by: str, caption: str
         note = coincidence_note(diag)
         if note:
             caption += " " + note
+        if pairs_stem is not None:
+            write_table(pair_table(diag[KEY]), pairs_stem, pairs_caption, float_format="{:.4f}")
     df = overlap_table(ws, k, rank_by)
     if df.empty or len(df.columns) == 1:
         df = pd.DataFrame({"method": ["(no evaluation samples: no overlap computed)"]})
