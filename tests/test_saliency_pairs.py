@@ -11,6 +11,7 @@ from saliency_repro.saliency.pairs import (
     coincidence_note,
     coinciding_pairs,
     method_pair_diagnostic,
+    pair_table,
 )
 from saliency_repro.saliency.paper_values import TABLE1
 from saliency_repro.saliency.steps import overlap_step
@@ -79,6 +80,10 @@ def test_table1_caption_names_coinciding_methods(tmp_path):
     assert pairs.loc[("INPUT×GRAD", "LIME"), "shown words in common"] == 0.5
     assert pd.isna(pairs.loc[("DEEPLIFT", "LIME"), "coincide"])
     assert (tmp_path / "pairs.md").read_text().startswith("**Pairs.**")
+    # the per-k columns in k order, also when the diagnostics' keys come back sorted as strings
+    rows = json.loads(json.dumps(method_pair_diagnostic(WS, [2, 10]), sort_keys=True))
+    assert [c for c in pair_table(rows).columns if c.startswith("identical k=")] == ["identical k=2",
+                                                                                    "identical k=10"]
     # no coinciding pair, no note
     ws2 = WS[WS["method"] != "deeplift"]
     ws2.to_parquet(ws_path)

@@ -141,7 +141,8 @@ def pair_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                "r (mean)": r["r_mean"], "r (min)": r["r_min"],
                "shown words in common": r["display_overlap"],
                "identical displays": r["identical_display_rate"]}
-        row.update({f"identical k={k}": v for k, v in r["identical_display_rate_by_k"].items()})
+        by_k = sorted(r["identical_display_rate_by_k"].items(), key=lambda kv: int(kv[0]))
+        row.update({f"identical k={k}": v for k, v in by_k})  # 5, 10, ... (JSON sorts "10" < "5")
         row["coincide"] = "yes" if r["coincide"] else ""
         out.append(row)
     return pd.DataFrame(out)
