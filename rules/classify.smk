@@ -10,8 +10,8 @@ for _ds in CLASSIFICATION:
 
 # the training job's threads are not part of its settings (params), but its weights depend on
 # them: classifier.threads (null = max_threads) keeps them fixed when max_threads changes
-CLASSIFIER_THREADS = config["classifier"]["threads"] or HEAVY_THREADS
-CLASSIFIER_CFG = {k: v for k, v in config["classifier"].items() if k != "threads"}
+CLASSIFIER_THREADS = section_threads("classifier")
+CLASSIFIER_CFG = section_settings("classifier")
 
 
 rule train_classifier:

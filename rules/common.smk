@@ -34,6 +34,18 @@ def figure_files(stem, paper, subcategory="{dataset}"):
                   category=paper, subcategory=subcategory)
 
 
+def section_threads(name):
+    """Threads of a section's own job (``<name>.threads``; null = ``max_threads``)."""
+    return config[name].get("threads") or HEAVY_THREADS
+
+
+def section_settings(name):
+    """A config section without its ``threads`` key, for ``params:``: a job's thread count is
+    not one of its settings (changing it reruns nothing), even where the numbers depend on it
+    in their last bits (schema: classifier.threads)."""
+    return {key: value for key, value in config[name].items() if key != "threads"}
+
+
 def config_part(section, *keys):
     """Only the keys of a config section that a job uses, for its ``params:`` (so that an
     edit to another key reruns nothing and an edit to one of these reruns the job)."""

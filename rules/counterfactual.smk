@@ -10,8 +10,8 @@ from saliency_repro.counterfactual.config import CounterfactualConfig  # noqa: E
 CounterfactualConfig.from_config(config["counterfactual"])
 
 # threads apart from max_threads, and not among the settings (params): see classifier.threads
-COUNTERFACTUAL_THREADS = config["counterfactual"]["threads"] or HEAVY_THREADS
-COUNTERFACTUAL_CFG = {k: v for k, v in config["counterfactual"].items() if k != "threads"}
+COUNTERFACTUAL_THREADS = section_threads("counterfactual")
+COUNTERFACTUAL_CFG = section_settings("counterfactual")
 
 CFD = f"{R}/counterfactual/{{dataset}}"
 CFF = f"{F}/tuckey2019"

@@ -1,6 +1,7 @@
 # Lu et al. steps 2-3: the seven saliency methods and a random baseline at word level, the
 # top-k displays the crowd sees, Tables 1-2, Figure 4 and the planted-rationale check.
 
+from saliency_repro.saliency.pairs import MIN_OVERLAP, MIN_R  # noqa: E402
 from saliency_repro.saliency.settings import dataset_display_size, saliency_settings_note  # noqa: E402, F401
 
 # The attribution settings (input space, LIME variant, explained class, piece -> word rule),
@@ -85,7 +86,8 @@ rule saliency_overlap_table:
             f"rule's diagnostics): Pearson r of the two methods' word scores within a sample (mean, "
             f"min), the share of shown words their displays have in common and the rate of identical "
             f"displays over the display sizes {display_k(wc.dataset)} (all, and per k); coincide: "
-            f"shown words in common >= 95 % and r >= 0.99, one method shown twice. {SALIENCY_NOTE}"
+            f"shown words in common >= {100 * MIN_OVERLAP:g} % and r >= {MIN_R:g}, one method shown "
+            f"twice. {SALIENCY_NOTE}"
         )),
         # the printed Table 1 (IMDB) beside this run's: paper_refs.method_overlap, else for the
         # dataset that reproduces the paper's IMDB tables

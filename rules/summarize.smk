@@ -5,7 +5,7 @@
 SUMM = f"{R}/summarizer/{{dataset}}"
 LRPD = f"{R}/lrp/{{dataset}}"
 T19 = f"{F}/tuckey2019"
-SUMM_THREADS = config["summarizer"]["threads"] or HEAVY_THREADS
+SUMM_THREADS = section_threads("summarizer")
 
 
 
